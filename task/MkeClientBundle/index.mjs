@@ -1,0 +1,9 @@
+import { startTask, readInputs, core } from '../common/runtime.mjs';
+
+startTask({
+  main: async () => {
+    core.checkRequiredInputs({ inputs: readInputs(), required: ["bundle"] });
+    throw new Error('MkeClientBundle is not implemented yet.');
+  },
+  postJob: async () => {},
+});

@@ -1,0 +1,9 @@
+import { startTask, readInputs, core } from '../common/runtime.mjs';
+
+startTask({
+  main: async () => {
+    core.checkRequiredInputs({ inputs: readInputs(), required: [] });
+    throw new Error('MsrLogin is not implemented yet.');
+  },
+  postJob: async () => {},
+});

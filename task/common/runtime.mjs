@@ -1,0 +1,186 @@
+// What every task shim shares: reading inputs and agent variables, a workspace
+// under Agent.TempDirectory that is removed when the step fails, running tools
+// with their output made safe, reporting results, outputs and the summary.
+// Decisions belong to the core (../../src); this file only carries them out.
+import { spawn, execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tl from 'azure-pipelines-task-lib/task';
+import * as core from '../../build/wasm/mke_tasks.js';
+
+export { tl, core };
+
+/** Every input task.json declares, as the agent passed it (defaults applied).
+ *  An empty filePath input arrives as the sources directory; it is null here. */
+export function readInputs() {
+  const taskJson = JSON.parse(fs.readFileSync(path.join(__dirname, 'task.json'), 'utf8'));
+  const inputs = {};
+  for (const { name, type } of taskJson.inputs) {
+    if (type === 'filePath') inputs[name] = tl.filePathSupplied(name) ? tl.getPathInput(name) : null;
+    else inputs[name] = tl.getInput(name) ?? null;
+  }
+  return inputs;
+}
+
+export function agentTempDirectory() {
+  const dir = tl.getVariable('Agent.TempDirectory');
+  if (!dir) throw new Error('Agent.TempDirectory is not set: this task runs on an Azure Pipelines agent.');
+  return dir;
+}
+
+/** The build facts the template tokens use. `git rev-parse HEAD` stands in for
+ *  Build.SourceVersion when the agent did not set it. */
+export function buildInfo() {
+  let sourceVersion = tl.getVariable('Build.SourceVersion') || null;
+  const sourcesDirectory = tl.getVariable('Build.SourcesDirectory');
+  if (!sourceVersion && sourcesDirectory) {
+    try {
+      sourceVersion = execFileSync('git', ['rev-parse', 'HEAD'], {
+        cwd: sourcesDirectory, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() || null;
+    } catch {
+      sourceVersion = null;
+    }
+  }
+  return {
+    sourceVersion,
+    sourceBranch: tl.getVariable('Build.SourceBranch') || null,
+    buildId: tl.getVariable('Build.BuildId') || null,
+    buildNumber: tl.getVariable('Build.BuildNumber') || null,
+    nowEpochSeconds: Math.floor(Date.now() / 1000),
+  };
+}
+
+/** Registers a secret with the agent before anything can print it. Multi-line
+ *  values (private keys) are registered line by line, as the agent masks lines. */
+export function registerSecret(value) {
+  if (!value) return;
+  for (const line of String(value).split(/\r?\n/)) {
+    if (line.trim()) tl.setSecret(line);
+  }
+}
+
+/** Directories the step creates under Agent.TempDirectory (mode 0700). All are
+ *  removed when the step fails; only those marked `keep` survive success. */
+class Workspace {
+  #created = [];
+
+  directory(prefix, { keep = false } = {}) {
+    const dir = fs.mkdtempSync(path.join(agentTempDirectory(), `${prefix}-`));
+    fs.chmodSync(dir, 0o700);
+    this.#created.push({ dir, keep });
+    return dir;
+  }
+
+  cleanUp(succeeded) {
+    for (const { dir, keep } of this.#created) {
+      if (!(keep && succeeded)) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+function messageOf(error) {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Runs the main step (or, from post.js, the post-job step) of a task. */
+export function startTask({ main, postJob }) {
+  const isPostJob = path.basename(process.argv[1] || '') === 'post.js';
+  return isPostJob ? runPostJob(postJob) : runMain(main);
+}
+
+async function runMain(main) {
+  const workspace = new Workspace();
+  let succeeded = false;
+  try {
+    await main(workspace);
+    succeeded = true;
+  } catch (error) {
+    tl.setResult(tl.TaskResult.Failed, messageOf(error));
+  } finally {
+    workspace.cleanUp(succeeded);
+  }
+  if (succeeded) tl.setResult(tl.TaskResult.Succeeded, '');
+}
+
+/** A post-job step never fails the job: problems become warnings. */
+async function runPostJob(postJob) {
+  try {
+    await postJob();
+  } catch (error) {
+    tl.warning(`Post-job clean-up: ${messageOf(error)}`);
+  }
+  tl.setResult(tl.TaskResult.Succeeded, '');
+}
+
+/** Streams a child's output line by line with logging commands neutralised. */
+function safeLineWriter(target, capture) {
+  let pending = '';
+  const emit = (line) => target.write(`${core.neutraliseLogLine(line)}\n`);
+  return {
+    write(chunk) {
+      const text = pending + chunk.toString('utf8');
+      if (capture) capture.push(chunk);
+      const lines = text.split('\n');
+      pending = lines.pop();
+      for (const line of lines) emit(line);
+    },
+    end() {
+      if (pending) emit(pending);
+      pending = '';
+    },
+  };
+}
+
+function displayCommand(argv) {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
+}
+
+/**
+ * Runs `argv` (decided by the core) with live, neutralised output.
+ * `stdin` is written to the tool's standard input (tokens go there, never into
+ * arguments); `quiet` captures standard output without echoing it.
+ * Resolves to { code, stdout }.
+ */
+export function runTool(argv, { stdin, quiet = false, env, cwd } = {}) {
+  console.log(`[command]${displayCommand(argv)}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd, env: env ?? process.env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const captured = [];
+    const out = quiet ? { write: (c) => captured.push(c), end() {} } : safeLineWriter(process.stdout, captured);
+    const err = safeLineWriter(process.stderr);
+    child.stdout.on('data', (c) => out.write(c));
+    child.stderr.on('data', (c) => err.write(c));
+    child.on('error', (error) => {
+      reject(error.code === 'ENOENT' ? new Error(`${argv[0]} was not found on the agent's PATH.`) : error);
+    });
+    child.on('close', (code, signal) => {
+      out.end();
+      err.end();
+      resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(captured).toString('utf8') });
+    });
+    if (stdin !== undefined) {
+      child.stdin.on('error', () => {}); // a tool that exits early closes the pipe
+      child.stdin.end(stdin);
+    }
+  });
+}
+
+export function setOutputs(outputs) {
+  for (const [name, value] of Object.entries(outputs)) {
+    if (value !== null && value !== undefined) tl.setVariable(name, String(value), false, true);
+  }
+}
+
+/** Uploads the markdown summary the core rendered. The agent reads the file
+ *  after the step ends, so it lives in the job's own summaries folder. */
+export function uploadSummary(markdown) {
+  const dir = path.join(agentTempDirectory(), 'mke-msr-summaries');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = path.join(dir, `${randomUUID()}.md`);
+  fs.writeFileSync(file, markdown, { mode: 0o600 });
+  tl.uploadSummary(file);
+}
