@@ -10,7 +10,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const buildDir = path.join(root, 'build');
+// MKE_BUILD_DIR lets parallel checkouts of the work build side by side.
+export const buildDir = process.env.MKE_BUILD_DIR ? path.resolve(process.env.MKE_BUILD_DIR) : path.join(root, 'build');
 export const wasmOutDir = path.join(buildDir, 'wasm');
 /** The extension's root as tfx packages it: vss-extension.json, its assets, one folder per task. */
 export const extensionRootDir = path.join(buildDir, 'extension');
@@ -129,7 +130,7 @@ function stageExtensionAssets() {
 
 function createVsix({ publisher }) {
   const manifest = JSON.parse(fs.readFileSync(path.join(root, 'vss-extension.json'), 'utf8'));
-  const distDir = path.join(root, 'dist');
+  const distDir = process.env.MKE_BUILD_DIR ? path.join(buildDir, 'dist') : path.join(root, 'dist');
   fs.mkdirSync(distDir, { recursive: true });
   const effectivePublisher = publisher || manifest.publisher;
   const vsix = path.join(distDir, `${effectivePublisher}.${manifest.id}-${manifest.version}.vsix`);
