@@ -96,6 +96,13 @@ async function bundleTasks() {
       logLevel: 'warning',
       // The wasm-bindgen glue loads its .wasm from __dirname: keep the real one.
       define: { 'import.meta.url': 'undefined' },
+      // runtime.mjs names ../../build/wasm; the glue must come from this build's own dir (MKE_BUILD_DIR).
+      plugins: [{
+        name: 'wasm-glue-of-this-build',
+        setup(build) {
+          build.onResolve({ filter: /\/build\/wasm\/mke_tasks\.js$/ }, () => ({ path: path.join(wasmOutDir, `${CRATE}.js`) }));
+        },
+      }],
     });
     fs.copyFileSync(path.join(wasmOutDir, `${CRATE}_bg.wasm`), path.join(out, `${CRATE}_bg.wasm`));
     fs.copyFileSync(path.join(source, 'task.json'), path.join(out, 'task.json'));

@@ -205,8 +205,14 @@ fn parse_semver(tag: &str) -> Option<SemVer> {
     })
 }
 
-/// `YYYYMMDD` in UTC (the days-to-civil algorithm from Howard Hinnant's date library).
+/// `YYYYMMDD` in UTC.
 fn utc_date(epoch_seconds: i64) -> String {
+    let (year, month, day) = civil_date(epoch_seconds);
+    format!("{year:04}{month:02}{day:02}")
+}
+
+/// (year, month, day) in UTC (the days-to-civil algorithm from Howard Hinnant's date library).
+pub fn civil_date(epoch_seconds: i64) -> (i64, i64, i64) {
     let days = epoch_seconds.div_euclid(86_400);
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -217,7 +223,7 @@ fn utc_date(epoch_seconds: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}{month:02}{day:02}")
+    (year, month, day)
 }
 
 #[cfg(test)]

@@ -1,9 +1,60 @@
-import { startTask, readInputs, core } from '../common/runtime.mjs';
+// MkeHelmDeploy@1: helm upgrade --install with a client bundle, a kubeconfig or
+// KUBECONFIG. The core (src/mke_helm_deploy.rs, src/helm_args.rs) decides the
+// credentials, every command and the outcome; this runs them and reports.
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  startTask, readInputs, buildInfo, runTool, setOutputs, uploadSummary, tl, core,
+} from '../common/runtime.mjs';
+import { extractBundle, removeBundleDirectory } from '../common/bundle.mjs';
 
-startTask({
-  main: async () => {
-    core.checkRequiredInputs({ inputs: readInputs(), required: ["releaseName","chart"] });
-    throw new Error('MkeHelmDeploy is not implemented yet.');
-  },
-  postJob: async () => {},
-});
+// Where the extracted bundle lives, for the post-job step of a cancelled job.
+const BUNDLE_DIRECTORY = 'MkeHelmDeploy.bundleDirectory';
+
+async function main(workspace) {
+  const inputs = readInputs();
+  const info = buildInfo();
+  const prepared = core.helmPrepare({
+    inputs, buildInfo: info, kubeconfigVariable: tl.getVariable('KUBECONFIG') ?? null, pathListSeparator: path.delimiter,
+  });
+  prepared.warnings.forEach((w) => tl.warning(w));
+  const { source, path: credentialsPath } = prepared.credentials;
+
+  let kubeconfig = credentialsPath;
+  if (source === 'bundle') {
+    const bundle = extractBundle(workspace, credentialsPath, { keep: false, inputName: 'bundle' });
+    tl.setTaskVariable(BUNDLE_DIRECTORY, bundle.directory);
+    kubeconfig = bundle.kubeconfig;
+  }
+
+  let version;
+  for (const argv of prepared.versionProbes) {
+    version = await runTool(argv, { silent: true });
+    if (version.code === 0) break;
+  }
+  const plan = core.helmPlan({
+    inputs, buildInfo: info, source, kubeconfig,
+    kubeconfigExists: kubeconfig !== null && fs.existsSync(kubeconfig),
+    versionExitCode: version.code, versionStdout: version.stdout, versionStderr: version.stderr,
+  });
+  plan.warnings.forEach((w) => tl.warning(w));
+  console.log(`Helm ${plan.helm.version}`);
+
+  const upgrade = await runTool(plan.upgradeArgv);
+  const status = await runTool(plan.statusArgv, { quiet: true });
+  const outcome = core.helmOutcome({
+    inputs, buildInfo: info, source, helm: plan.helm,
+    upgradeExitCode: upgrade.code, statusExitCode: status.code, statusStdout: status.stdout,
+  });
+  outcome.warnings.forEach((w) => tl.warning(w));
+  if (outcome.outputs) setOutputs(outcome.outputs);
+  if (outcome.failure) throw new Error(outcome.failure);
+  uploadSummary(outcome.summary);
+}
+
+/** After a cancelled job the step's own clean-up never ran: remove the bundle if it is still there. */
+async function postJob() {
+  removeBundleDirectory(tl.getTaskVariable(BUNDLE_DIRECTORY));
+}
+
+startTask({ main, postJob });

@@ -7,20 +7,35 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tl from 'azure-pipelines-task-lib/task';
+import * as taskLibInternal from 'azure-pipelines-task-lib/internal';
 import * as core from '../../build/wasm/mke_tasks.js';
 
 export { tl, core };
 
 /** Every input task.json declares, as the agent passed it (defaults applied).
- *  An empty filePath input arrives as the sources directory; it is null here. */
-export function readInputs() {
+ *  An empty filePath input arrives as the sources directory; it is null here.
+ *  `secret` inputs are registered as secrets and read without task-lib's
+ *  `name=value` debug line, which would print them before registration. */
+export function readInputs({ secret = [] } = {}) {
   const taskJson = JSON.parse(fs.readFileSync(path.join(__dirname, 'task.json'), 'utf8'));
   const inputs = {};
   for (const { name, type } of taskJson.inputs) {
-    if (type === 'filePath') inputs[name] = tl.filePathSupplied(name) ? tl.getPathInput(name) : null;
+    if (secret.includes(name)) inputs[name] = readSecret(`INPUT_${taskLibInternal._getVariableKey(name)}`);
+    else if (type === 'filePath') inputs[name] = tl.filePathSupplied(name) ? tl.getPathInput(name) : null;
     else inputs[name] = tl.getInput(name) ?? null;
   }
   return inputs;
+}
+
+/** A service connection's secret parameter (a password), registered, with no debug echo. */
+export function readEndpointSecret(id, key) {
+  return readSecret(`ENDPOINT_AUTH_PARAMETER_${id}_${key.toUpperCase()}`);
+}
+
+function readSecret(vaultKey) {
+  const value = taskLibInternal._vault.retrieveSecret(vaultKey) ?? null;
+  registerSecret(value);
+  return value;
 }
 
 export function agentTempDirectory() {
@@ -140,18 +155,21 @@ function displayCommand(argv) {
 /**
  * Runs `argv` (decided by the core) with live, neutralised output.
  * `stdin` is written to the tool's standard input (tokens go there, never into
- * arguments); `quiet` captures standard output without echoing it.
- * Resolves to { code, stdout }.
+ * arguments); `quiet` captures standard output without echoing it; `silent`
+ * captures standard error too (probes whose failure is an answer, not news).
+ * Resolves to { code, stdout, stderr } (stderr is empty unless silent).
  */
-export function runTool(argv, { stdin, quiet = false, env, cwd } = {}) {
-  console.log(`[command]${displayCommand(argv)}`);
+export function runTool(argv, { stdin, quiet = false, silent = false, env, cwd } = {}) {
+  // Arguments can carry pipeline text (a label from a commit message): they cannot issue commands either.
+  console.log(core.neutraliseLogLine(`[command]${displayCommand(argv)}`));
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), {
       cwd, env: env ?? process.env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     const captured = [];
-    const out = quiet ? { write: (c) => captured.push(c), end() {} } : safeLineWriter(process.stdout, captured);
-    const err = safeLineWriter(process.stderr);
+    const capturedErr = [];
+    const out = quiet || silent ? { write: (c) => captured.push(c), end() {} } : safeLineWriter(process.stdout, captured);
+    const err = silent ? { write: (c) => capturedErr.push(c), end() {} } : safeLineWriter(process.stderr);
     child.stdout.on('data', (c) => out.write(c));
     child.stderr.on('data', (c) => err.write(c));
     child.on('error', (error) => {
@@ -160,7 +178,11 @@ export function runTool(argv, { stdin, quiet = false, env, cwd } = {}) {
     child.on('close', (code, signal) => {
       out.end();
       err.end();
-      resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(captured).toString('utf8') });
+      resolve({
+        code: code ?? (signal ? 128 : 1),
+        stdout: Buffer.concat(captured).toString('utf8'),
+        stderr: Buffer.concat(capturedErr).toString('utf8'),
+      });
     });
     if (stdin !== undefined) {
       child.stdin.on('error', () => {}); // a tool that exits early closes the pipe

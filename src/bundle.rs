@@ -1,0 +1,366 @@
+//! An MKE (UCP) client bundle: the zip is read here, refused when hostile or
+//! broken, and turned into the files to write (with their modes), the secrets
+//! to register and the variables that point docker, kubectl and helm at it.
+//!
+//! Every limit is checked before the shim writes anything, and the size limits
+//! are enforced while inflating (an archive's headers can lie about sizes).
+
+use crate::certificate;
+use crate::env_files::{self, Assignment};
+use crate::error::{Result, TaskError};
+use crate::kubeconfig;
+use crate::log_safety::neutralise_logging_commands;
+use serde::{Deserialize, Serialize, Serializer};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Cursor, Read};
+
+pub const MAX_ENTRIES: usize = 256;
+pub const MAX_TOTAL_BYTES: u64 = 32 * 1024 * 1024;
+pub const MAX_RATIO: u64 = 200;
+
+const ENV_FILES: [&str; 3] = ["env.sh", "env.ps1", "env.cmd"];
+const DAY: i64 = 24 * 3600;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BundleRequest {
+    /// The input the bundle came from, named in every error.
+    pub input_name: String,
+    /// The fresh 0700 directory the shim made for the bundle.
+    pub directory: String,
+    pub expiry_warning_days: i64,
+    pub now_epoch_seconds: i64,
+    /// Whether the input had a value (an empty filePath input arrives as null).
+    pub given: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedFile {
+    /// Relative to the bundle directory, `/`-separated, never leaving it.
+    pub path: String,
+    pub mode: u32,
+    /// Base64 on the wire: the boundary's JSON-compatible serializer would
+    /// make bytes an array of numbers.
+    #[serde(rename = "contentsBase64", serialize_with = "as_base64")]
+    pub contents: Vec<u8>,
+}
+
+fn as_base64<S: Serializer>(bytes: &[u8], serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    use base64::Engine;
+    serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variable {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BundlePlan {
+    pub generation: &'static str,
+    /// Relative directories to create (0700), parents first.
+    pub directories: Vec<String>,
+    pub files: Vec<PlannedFile>,
+    /// Private key material, to register before anything is printed.
+    pub secrets: Vec<String>,
+    pub warnings: Vec<String>,
+    /// DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, COMPOSE_TLS_VERSION, KUBECONFIG as the bundle has them.
+    pub variables: Vec<Variable>,
+    pub kubeconfig: Option<String>,
+    pub docker_host: Option<String>,
+    pub kubernetes_server: Option<String>,
+    pub certificate_not_after: String,
+}
+
+/// A zip entry's name as path components inside the bundle, or why it would
+/// land elsewhere.
+pub fn entry_path(name: &str) -> std::result::Result<Vec<String>, &'static str> {
+    if name.contains('\0') {
+        return Err("has a NUL character in its name");
+    }
+    if name.starts_with(['/', '\\']) {
+        return Err("is an absolute path");
+    }
+    let bytes = name.as_bytes();
+    if bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':' {
+        return Err("starts with a drive letter");
+    }
+    let mut components = Vec::new();
+    for component in name.split(['/', '\\']) {
+        match component {
+            "" | "." => {}
+            ".." => return Err("points outside the bundle (zip slip)"),
+            c if c.contains(':') => return Err("has a ':' in its name"),
+            c => components.push(c.to_string()),
+        }
+    }
+    if components.is_empty() {
+        return Err("has an empty name");
+    }
+    Ok(components)
+}
+
+struct Entry {
+    path: Vec<String>,
+    directory: bool,
+    data: Vec<u8>,
+}
+
+fn shown(name: &str) -> String {
+    let short: String = name.chars().take(80).collect();
+    neutralise_logging_commands(&short.replace(['\r', '\n'], " "))
+}
+
+/// Every entry, inflated under the limits.
+fn read_entries(zip: &[u8]) -> std::result::Result<Vec<Entry>, String> {
+    use zip::result::ZipError;
+    let corrupt = |e: ZipError| match e {
+        ZipError::UnsupportedArchive(_) | ZipError::CompressionMethodNotSupported(_) | ZipError::InvalidPassword => {
+            format!("it uses a zip feature MKE bundles never use ({e})")
+        }
+        e => format!("it is not a zip file or it is corrupt ({e})"),
+    };
+    let mut archive = zip::ZipArchive::new(Cursor::new(zip)).map_err(corrupt)?;
+    if archive.len() > MAX_ENTRIES {
+        return Err(format!("it has {} entries, more than the {MAX_ENTRIES} a client bundle can have", archive.len()));
+    }
+    let mut entries = Vec::new();
+    let mut total = 0u64;
+    for index in 0..archive.len() {
+        let mut file = archive.by_index(index).map_err(corrupt)?;
+        let name = String::from_utf8_lossy(file.name_raw()).into_owned();
+        let path = entry_path(&name).map_err(|problem| format!("the entry '{}' {problem}", shown(&name)))?;
+        let file_type = file.unix_mode().unwrap_or(0) & 0o170000;
+        if file.is_symlink() || ![0, 0o100000, 0o040000].contains(&file_type) {
+            return Err(format!("the entry '{}' is a symbolic link or special file", shown(&name)));
+        }
+        let directory = file.is_dir();
+        let ratio_cap = file.compressed_size().max(1).saturating_mul(MAX_RATIO);
+        let total_cap = MAX_TOTAL_BYTES - total;
+        let cap = ratio_cap.min(total_cap);
+        let mut data = Vec::new();
+        if !directory {
+            // One byte past the cap tells a limit was crossed, whatever the headers claim.
+            let read = if file.size() > cap { Ok(cap as usize + 1) } else { (&mut file).take(cap + 1).read_to_end(&mut data) };
+            let read = read.map_err(|e| format!("the entry '{}' cannot be inflated ({e})", shown(&name)))? as u64;
+            if read > cap && ratio_cap < total_cap {
+                return Err(format!(
+                    "the entry '{}' inflates more than {MAX_RATIO} times its compressed size (a zip bomb)",
+                    shown(&name)
+                ));
+            }
+            if read > cap {
+                return Err(format!("it inflates to more than {} MiB (a zip bomb)", MAX_TOTAL_BYTES / 1024 / 1024));
+            }
+            total += read;
+        }
+        entries.push(Entry { path, directory, data });
+    }
+    Ok(entries)
+}
+
+/// A bundle zipped together with its folder has every entry under one top
+/// folder: the bundle starts there.
+fn strip_common_folder(entries: &mut [Entry]) {
+    let at_root = |e: &Entry| e.path.len() == 1 && !e.directory;
+    if entries.iter().any(at_root) {
+        return;
+    }
+    let Some(first) = entries.first().map(|e| e.path[0].clone()) else { return };
+    if entries.iter().all(|e| e.path[0] == first) {
+        for entry in entries.iter_mut() {
+            entry.path.remove(0);
+        }
+    }
+}
+
+fn text<'a>(files: &'a BTreeMap<String, Vec<u8>>, name: &str) -> std::result::Result<Option<&'a str>, String> {
+    files
+        .get(name)
+        .map(|bytes| std::str::from_utf8(bytes).map_err(|_| format!("{name} is not a text file")))
+        .transpose()
+}
+
+fn is_private_key(bytes: &[u8]) -> bool {
+    bytes.windows(16).any(|w| w == b"PRIVATE KEY-----")
+}
+
+fn generation(files: &BTreeMap<String, Vec<u8>>, env_sh: Option<&str>) -> &'static str {
+    if files.contains_key("meta.json") || files.keys().any(|k| k.starts_with("tls/")) {
+        "UCP 3.2+ / MKE"
+    } else if files.contains_key("kube.yml") {
+        "UCP 3.0–3.1"
+    } else if env_sh.is_some_and(|t| t.contains("$(pwd)")) {
+        "UCP 1.x"
+    } else {
+        "UCP 2.x"
+    }
+}
+
+/// The plan for a bundle: refused with one sentence naming the input, or every
+/// file to write and what to export.
+pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
+    let input = request.input_name.as_str();
+    if !request.given {
+        return Err(TaskError::input(input, "a value is required (the client bundle zip)"));
+    }
+    let refuse = |reason: String| TaskError::input(input, format!("refused the client bundle: {reason}."));
+    let mut entries = read_entries(zip).map_err(refuse)?;
+    strip_common_folder(&mut entries);
+
+    let mut files = BTreeMap::new();
+    let mut directories = BTreeSet::new();
+    // Windows and macOS agents fold case: `Key.pem` and `key.pem` would be one file.
+    let mut folded = BTreeSet::new();
+    for entry in entries {
+        for depth in 1..entry.path.len() + usize::from(entry.directory) {
+            directories.insert(entry.path[..depth].join("/"));
+        }
+        if !entry.directory {
+            let path = entry.path.join("/");
+            if !folded.insert(path.to_lowercase()) || files.insert(path.clone(), entry.data).is_some() {
+                return Err(refuse(format!("the entry '{}' appears twice", shown(&path))));
+            }
+        }
+    }
+    if let Some(both) = files.keys().find(|f| directories.contains(*f)) {
+        return Err(refuse(format!("'{}' is both a file and a folder", shown(both))));
+    }
+    let has_env = ENV_FILES.iter().any(|f| files.contains_key(*f));
+    if !has_env && !files.contains_key("kube.yml") {
+        return Err(refuse(
+            "it has neither an env file (env.sh, env.ps1, env.cmd) nor kube.yml, so it is not an MKE client bundle".into(),
+        ));
+    }
+
+    // Every env file is read, so a hostile line fails the step even in the one not used.
+    let mut env: Option<Vec<Assignment>> = None;
+    for (name, parse) in [
+        ("env.sh", env_files::parse_sh as fn(&str) -> _),
+        ("env.ps1", env_files::parse_ps1),
+        ("env.cmd", env_files::parse_cmd),
+    ] {
+        if let Some(content) = text(&files, name).map_err(refuse)? {
+            let assignments = parse(content).map_err(|e| refuse(e.sentence()))?;
+            env.get_or_insert(assignments);
+        }
+    }
+    let env = env.unwrap_or_default();
+    let env_value = |name: &str| {
+        env.iter().rev().find(|a| a.name == name).map(|a| a.resolve(&request.directory)).filter(|v| !v.is_empty())
+    };
+
+    let directory = &request.directory;
+    let mut secrets = BTreeSet::new();
+    let mut kube = None;
+    if let Some(content) = text(&files, "kube.yml").map_err(refuse)? {
+        let config = kubeconfig::read(content);
+        secrets.extend(config.client_key_data.clone());
+        let references = kubeconfig::file_references(content);
+        if !references.is_empty() {
+            let rewritten = kubeconfig::rewrite_file_references(content, |path| {
+                let in_bundle = entry_path(path).ok().map(|c| c.join("/")).filter(|p| files.contains_key(p));
+                let by_name = || path.rsplit(['/', '\\']).next().filter(|n| files.contains_key(*n)).map(str::to_string);
+                in_bundle
+                    .or_else(by_name)
+                    .map(|p| env_files::join(directory, &p))
+                    .ok_or_else(|| format!("kube.yml refers to '{}', which is not in the bundle", shown(path)))
+            })
+            .map_err(refuse)?;
+            files.insert("kube.yml".into(), rewritten.into_bytes());
+        }
+        kube = Some(config);
+    }
+
+    let meta = match text(&files, "meta.json").map_err(refuse)? {
+        Some(content) => Some(
+            serde_json::from_str::<serde_json::Value>(content)
+                .map_err(|e| refuse(format!("meta.json is not valid JSON ({e})")))?,
+        ),
+        None => None,
+    };
+    let endpoint = |name: &str| {
+        meta.as_ref()?.pointer(&format!("/Endpoints/{name}/Host"))?.as_str().filter(|h| !h.is_empty()).map(str::to_string)
+    };
+
+    let certificate_pem = match ["cert.pem", "tls/kubernetes/cert.pem", "tls/docker/cert.pem"].iter().find_map(|f| files.get(*f)) {
+        Some(pem) => pem.clone(),
+        None => {
+            use base64::Engine;
+            let data = kube.as_ref().and_then(|k| k.client_certificate_data.as_deref()).ok_or_else(|| {
+                refuse("it has no client certificate (cert.pem, or client-certificate-data in kube.yml)".into())
+            })?;
+            base64::engine::general_purpose::STANDARD
+                .decode(data.trim())
+                .map_err(|_| refuse("the client-certificate-data of kube.yml is not base64".into()))?
+        }
+    };
+    let validity = certificate::validity(&certificate_pem).map_err(|problem| refuse(format!("the client certificate {problem}")))?;
+    let remaining = validity.not_after_epoch_seconds - request.now_epoch_seconds;
+    if remaining <= 0 {
+        return Err(TaskError::input(
+            input,
+            format!("the client certificate of the bundle expired on {}; download a new client bundle from MKE.", validity.not_after),
+        ));
+    }
+    let mut warnings = Vec::new();
+    if remaining < request.expiry_warning_days.saturating_mul(DAY) {
+        // Rounded up: 2 days and 23 hours reads as "in 3 days", one hour as "in 1 day".
+        let days = (remaining + DAY - 1) / DAY;
+        warnings.push(format!(
+            "The client certificate of the MKE bundle expires on {} (in {days} day{}); download a new client bundle from MKE before then.",
+            validity.not_after,
+            if days == 1 { "" } else { "s" }
+        ));
+    }
+
+    let docker_host = env_value("DOCKER_HOST").or_else(|| endpoint("docker"));
+    let kubeconfig_path = files.contains_key("kube.yml").then(|| env_files::join(directory, "kube.yml"));
+    let mut variables = Vec::new();
+    let mut set = |name: &str, value: Option<String>| {
+        if let Some(value) = value {
+            variables.push(Variable { name: name.into(), value });
+        }
+    };
+    if docker_host.is_some() {
+        set("DOCKER_HOST", docker_host.clone());
+        set("DOCKER_TLS_VERIFY", Some(env_value("DOCKER_TLS_VERIFY").unwrap_or_else(|| "1".into())));
+        set("DOCKER_CERT_PATH", Some(env_files::join(directory, "")));
+        set("COMPOSE_TLS_VERSION", env_value("COMPOSE_TLS_VERSION"));
+    }
+    set("KUBECONFIG", kubeconfig_path.clone());
+
+    let env_sh = text(&files, "env.sh").map_err(refuse)?;
+    let generation = generation(&files, env_sh);
+    for bytes in files.values().filter(|b| is_private_key(b)) {
+        let pem = String::from_utf8_lossy(bytes);
+        secrets.extend(pem.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("-----")).map(str::to_string));
+    }
+    let planned = files
+        .into_iter()
+        .map(|(path, contents)| {
+            let secret = path == "key.pem" || path.ends_with("/key.pem") || is_private_key(&contents)
+                || (path == "kube.yml" && kube.as_ref().is_some_and(|k| k.client_key_data.is_some()));
+            PlannedFile { mode: if secret { 0o600 } else { 0o644 }, path, contents }
+        })
+        .collect();
+
+    Ok(BundlePlan {
+        generation,
+        directories: directories.into_iter().collect(),
+        files: planned,
+        secrets: secrets.into_iter().collect(),
+        warnings,
+        variables,
+        kubeconfig: kubeconfig_path,
+        docker_host,
+        kubernetes_server: kube.and_then(|k| k.server).or_else(|| endpoint("kubernetes")),
+        certificate_not_after: validity.not_after,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,341 @@
+use super::*;
+use crate::certificate::tests::CERT;
+use proptest::prelude::*;
+use std::io::Write;
+use zip::write::{SimpleFileOptions, ZipWriter};
+use zip::CompressionMethod;
+
+const KEY: &str = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIKeyMaterialLineOne\nAwEHoUQDQgAEKeyMaterialLineTwo\n-----END EC PRIVATE KEY-----\n";
+// The test certificate's notAfter is 2026-12-04T19:45:01Z.
+const BEFORE_EXPIRY: i64 = 1796413501 - 30 * DAY;
+
+const ENV_SH: &str = "export DOCKER_TLS_VERIFY=1\nexport COMPOSE_TLS_VERSION=TLSv1_2\nexport DOCKER_CERT_PATH=$PWD\n\
+    export DOCKER_HOST=tcp://ucp.example.com:443\n\nif kubectl >/dev/null 2>&1; then\n    unset KUBECONFIG\nfi\n\
+    export KUBECONFIG=$PWD/kube.yml\n";
+
+fn kube_yml() -> String {
+    use base64::Engine;
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    format!(
+        "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: {}\n    server: https://ucp.example.com:6443\n  name: c\n\
+         contexts:\n- context:\n    cluster: c\n    user: u\n  name: ctx\ncurrent-context: ctx\nkind: Config\nusers:\n- name: u\n  user:\n    \
+         client-certificate-data: {}\n    client-key-data: {}\n",
+        b64(CERT),
+        b64(CERT),
+        b64(KEY)
+    )
+}
+
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    try_zip_of(entries).expect("the zip writer takes these names")
+}
+
+/// None when the zip writer itself refuses a name (a duplicate, for example).
+fn try_zip_of(entries: &[(&str, &[u8])]) -> Option<Vec<u8>> {
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        if name.ends_with('/') {
+            writer.add_directory(*name, SimpleFileOptions::default()).ok()?;
+        } else {
+            writer.start_file(*name, SimpleFileOptions::default().compression_method(CompressionMethod::Deflated)).ok()?;
+            writer.write_all(data).ok()?;
+        }
+    }
+    Some(writer.finish().ok()?.into_inner())
+}
+
+fn ucp32() -> Vec<(String, Vec<u8>)> {
+    let meta = r#"{"Endpoints":{"docker":{"Host":"tcp://ucp.example.com:443"},"kubernetes":{"Host":"https://ucp.example.com:6443"}}}"#;
+    [
+        ("ca.pem", CERT.to_string()),
+        ("cert.pem", CERT.to_string()),
+        ("key.pem", KEY.to_string()),
+        ("cert.pub", "-----BEGIN PUBLIC KEY-----\nPUB\n-----END PUBLIC KEY-----\n".to_string()),
+        ("env.sh", ENV_SH.to_string()),
+        ("env.cmd", "set DOCKER_CERT_PATH=%~dp0\r\nset DOCKER_HOST=tcp://ucp.example.com:443\r\n".to_string()),
+        ("env.ps1", "$Env:DOCKER_HOST = \"tcp://ucp.example.com:443\"\n".to_string()),
+        ("kube.yml", kube_yml()),
+        ("meta.json", meta.to_string()),
+        ("tls/", String::new()),
+        ("tls/docker/", String::new()),
+        ("tls/docker/key.pem", KEY.to_string()),
+        ("tls/kubernetes/cert.pem", CERT.to_string()),
+    ]
+    .into_iter()
+    .map(|(n, t)| (n.to_string(), t.into_bytes()))
+    .collect()
+}
+
+fn zip_owned(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
+    let borrowed: Vec<(&str, &[u8])> = entries.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+    zip_of(&borrowed)
+}
+
+fn request() -> BundleRequest {
+    BundleRequest {
+        input_name: "bundle".into(),
+        directory: "/agent/_temp/mke-bundle-Ab12".into(),
+        expiry_warning_days: 14,
+        now_epoch_seconds: BEFORE_EXPIRY,
+        given: true,
+    }
+}
+
+fn refused(zip: &[u8]) -> String {
+    plan(&request(), zip).unwrap_err().to_string()
+}
+
+fn without(entries: Vec<(String, Vec<u8>)>, names: &[&str]) -> Vec<(String, Vec<u8>)> {
+    entries.into_iter().filter(|(n, _)| !names.contains(&n.as_str())).collect()
+}
+
+#[test]
+fn plans_a_ucp_32_bundle() {
+    let plan = plan(&request(), &zip_owned(&ucp32())).unwrap();
+    assert_eq!(plan.generation, "UCP 3.2+ / MKE");
+    assert_eq!(plan.directories, ["tls", "tls/docker", "tls/kubernetes"]);
+    let modes: Vec<(&str, u32)> = plan.files.iter().map(|f| (f.path.as_str(), f.mode)).collect();
+    assert_eq!(
+        modes,
+        [
+            ("ca.pem", 0o644),
+            ("cert.pem", 0o644),
+            ("cert.pub", 0o644),
+            ("env.cmd", 0o644),
+            ("env.ps1", 0o644),
+            ("env.sh", 0o644),
+            ("key.pem", 0o600),
+            ("kube.yml", 0o600),
+            ("meta.json", 0o644),
+            ("tls/docker/key.pem", 0o600),
+            ("tls/kubernetes/cert.pem", 0o644),
+        ]
+    );
+    let dir = "/agent/_temp/mke-bundle-Ab12";
+    let vars: Vec<(&str, &str)> = plan.variables.iter().map(|v| (v.name.as_str(), v.value.as_str())).collect();
+    assert_eq!(
+        vars,
+        [
+            ("DOCKER_HOST", "tcp://ucp.example.com:443"),
+            ("DOCKER_TLS_VERIFY", "1"),
+            ("DOCKER_CERT_PATH", dir),
+            ("COMPOSE_TLS_VERSION", "TLSv1_2"),
+            ("KUBECONFIG", "/agent/_temp/mke-bundle-Ab12/kube.yml"),
+        ]
+    );
+    assert_eq!(plan.kubernetes_server.as_deref(), Some("https://ucp.example.com:6443"));
+    assert_eq!(plan.certificate_not_after, "2026-12-04T19:45:01Z");
+    assert!(plan.warnings.is_empty());
+    assert!(plan.secrets.contains(&"MHcCAQEEIKeyMaterialLineOne".to_string()));
+    assert!(plan.secrets.iter().any(|s| s.len() > 100), "kube.yml's client-key-data is a secret");
+    assert!(plan.secrets.iter().all(|s| !s.starts_with("-----")));
+}
+
+#[test]
+fn tells_the_generations_apart() {
+    let ucp1 = vec![
+        ("cert.pem".to_string(), CERT.as_bytes().to_vec()),
+        ("env.sh".to_string(), b"export DOCKER_TLS_VERIFY=1\r\nexport DOCKER_CERT_PATH=$(pwd)\r\nexport DOCKER_HOST=tcp://u:443\r\n".to_vec()),
+    ];
+    let plan1 = plan(&request(), &zip_owned(&ucp1)).unwrap();
+    assert_eq!(plan1.generation, "UCP 1.x");
+    assert_eq!(plan1.kubeconfig, None);
+    let names: Vec<&str> = plan1.variables.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["DOCKER_HOST", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"]);
+    let ucp2 = without(ucp32(), &["kube.yml", "meta.json", "tls/", "tls/docker/", "tls/docker/key.pem", "tls/kubernetes/cert.pem"]);
+    let ucp2: Vec<_> = ucp2.into_iter().map(|(n, d)| if n == "env.sh" { (n, b"export DOCKER_HOST=tcp://u:443\nexport DOCKER_CERT_PATH=$PWD\n".to_vec()) } else { (n, d) }).collect();
+    assert_eq!(plan(&request(), &zip_owned(&ucp2)).unwrap().generation, "UCP 2.x");
+    let ucp3 = without(ucp32(), &["meta.json", "tls/", "tls/docker/", "tls/docker/key.pem", "tls/kubernetes/cert.pem"]);
+    assert_eq!(plan(&request(), &zip_owned(&ucp3)).unwrap().generation, "UCP 3.0–3.1");
+}
+
+#[test]
+fn a_kubeconfig_only_bundle_reads_the_embedded_certificate() {
+    let only = vec![("kube.yml".to_string(), kube_yml().into_bytes())];
+    let plan = plan(&request(), &zip_owned(&only)).unwrap();
+    assert_eq!(plan.certificate_not_after, "2026-12-04T19:45:01Z");
+    let names: Vec<&str> = plan.variables.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names, ["KUBECONFIG"]);
+}
+
+#[test]
+fn a_bundle_in_a_folder_is_read_from_that_folder() {
+    let nested: Vec<_> = ucp32().into_iter().map(|(n, d)| (format!("ucp-bundle-admin/{n}"), d)).collect();
+    let plan = plan(&request(), &zip_owned(&nested)).unwrap();
+    assert!(plan.files.iter().any(|f| f.path == "env.sh"));
+}
+
+#[test]
+fn kubeconfig_file_references_point_into_the_bundle() {
+    let kube = "clusters:\n- cluster:\n    certificate-authority: ca.pem\n    server: https://h:6443\n  name: c\n\
+        users:\n- name: u\n  user:\n    client-certificate: /Users/someone/bundle/cert.pem\n    client-key: ./key.pem\n";
+    let mut entries = without(ucp32(), &["kube.yml"]);
+    entries.push(("kube.yml".into(), kube.as_bytes().to_vec()));
+    let plan = plan(&request(), &zip_owned(&entries)).unwrap();
+    let written = plan.files.iter().find(|f| f.path == "kube.yml").unwrap();
+    let text = String::from_utf8(written.contents.clone()).unwrap();
+    assert!(text.contains("certificate-authority: \"/agent/_temp/mke-bundle-Ab12/ca.pem\""), "{text}");
+    assert!(text.contains("client-certificate: \"/agent/_temp/mke-bundle-Ab12/cert.pem\""), "{text}");
+    assert!(text.contains("client-key: \"/agent/_temp/mke-bundle-Ab12/key.pem\""), "{text}");
+    entries.retain(|(n, _)| n != "kube.yml");
+    entries.push(("kube.yml".into(), b"clusters:\n- cluster:\n    certificate-authority: /etc/shadow\n".to_vec()));
+    assert!(refused(&zip_owned(&entries)).contains("kube.yml refers to '/etc/shadow', which is not in the bundle"));
+}
+
+#[test]
+fn expiry_fails_or_warns() {
+    let zip = zip_owned(&ucp32());
+    let expired = BundleRequest { now_epoch_seconds: 1796413501, ..request() };
+    assert_eq!(
+        plan(&expired, &zip).unwrap_err().to_string(),
+        "Input 'bundle': the client certificate of the bundle expired on 2026-12-04T19:45:01Z; download a new client bundle from MKE."
+    );
+    let soon = BundleRequest { now_epoch_seconds: 1796413501 - 3 * DAY + 3600, ..request() };
+    let warnings = plan(&soon, &zip).unwrap().warnings;
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].contains("expires on 2026-12-04T19:45:01Z (in 3 days)"), "{}", warnings[0]);
+    let no_warning = BundleRequest { expiry_warning_days: 0, ..soon };
+    assert!(plan(&no_warning, &zip).unwrap().warnings.is_empty());
+}
+
+#[test]
+fn refuses_hostile_archives_before_planning_anything() {
+    let with = |name: &str, data: &[u8]| {
+        let mut entries = ucp32();
+        entries.push((name.to_string(), data.to_vec()));
+        zip_owned(&entries)
+    };
+    assert!(refused(&with("../evil", b"x")).ends_with("the entry '../evil' points outside the bundle (zip slip)."));
+    assert!(refused(&with("tls/../../evil", b"x")).contains("zip slip"));
+    assert!(refused(&with("/etc/evil", b"x")).contains("is an absolute path"));
+    assert!(refused(&with("C:\\evil", b"x")).contains("starts with a drive letter"));
+    assert!(refused(&with("C:evil", b"x")).contains("starts with a drive letter"));
+    assert!(refused(&with("..\\evil", b"x")).contains("zip slip"));
+    assert!(refused(b"PK\x03\x04 not really").contains("it is not a zip file or it is corrupt"));
+    assert!(refused(b"hello").starts_with("Input 'bundle': refused the client bundle: it is not a zip file"));
+    let zip = zip_owned(&ucp32());
+    assert!(refused(&zip[..zip.len() / 2]).contains("corrupt"));
+    let bomb = with("zeros.bin", &vec![0u8; 1024 * 1024]);
+    assert!(refused(&bomb).contains("the entry 'zeros.bin' inflates more than 200 times"), "{}", refused(&bomb));
+    let mut many = ucp32();
+    for i in 0..250 {
+        many.push((format!("x/{i}"), vec![]));
+    }
+    assert!(refused(&zip_owned(&many)).contains("more than the 256"));
+    let mut dup = ucp32();
+    dup.push(("./env.sh".into(), b"export A=1\n".to_vec()));
+    assert!(refused(&zip_owned(&dup)).contains("'env.sh' appears twice"));
+    let mut folded = ucp32();
+    folded.push(("KEY.pem".into(), b"x".to_vec()));
+    assert!(refused(&zip_owned(&folded)).contains("appears twice"));
+    let none = without(ucp32(), &["env.sh", "env.cmd", "env.ps1", "kube.yml"]);
+    assert!(refused(&zip_owned(&none)).contains("neither an env file (env.sh, env.ps1, env.cmd) nor kube.yml"));
+    let no_cert = without(ucp32(), &["cert.pem", "tls/kubernetes/cert.pem", "kube.yml"]);
+    assert!(refused(&zip_owned(&no_cert)).contains("no client certificate"));
+    assert_eq!(
+        plan(&BundleRequest { given: false, ..request() }, &[]).unwrap_err().to_string(),
+        "Input 'bundle': a value is required (the client bundle zip)"
+    );
+}
+
+#[test]
+fn refuses_unusual_compression() {
+    let mut zip = zip_of(&[("env.sh", ENV_SH.as_bytes()), ("cert.pem", CERT.as_bytes())]);
+    // Compression method 12 (bzip2) in the first local and central headers.
+    let end = (0..zip.len() - 3).rev().find(|&i| zip[i..i + 4] == [0x50, 0x4b, 0x05, 0x06]).unwrap();
+    let central = u32::from_le_bytes(zip[end + 16..end + 20].try_into().unwrap()) as usize;
+    zip[central + 10] = 12;
+    zip[8] = 12;
+    assert!(refused(&zip).contains("the entry 'env.sh' cannot be inflated (compression method not supported: 12)"));
+}
+
+#[test]
+fn refuses_symlinks() {
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, data) in ucp32().iter().filter(|(n, _)| !n.ends_with('/')) {
+        writer.start_file(name.as_str(), SimpleFileOptions::default()).unwrap();
+        writer.write_all(data).unwrap();
+    }
+    writer.add_symlink("ca-link.pem", "/etc/passwd", SimpleFileOptions::default()).unwrap();
+    let zip = writer.finish().unwrap().into_inner();
+    assert!(refused(&zip).contains("the entry 'ca-link.pem' is a symbolic link"));
+}
+
+#[test]
+fn counts_what_inflates_not_what_headers_say() {
+    // 33 MiB of zeros in entries that each stay under the ratio limit by being stored.
+    let mut writer = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, data) in ucp32().iter().filter(|(n, _)| !n.ends_with('/')) {
+        writer.start_file(name.as_str(), SimpleFileOptions::default()).unwrap();
+        writer.write_all(data).unwrap();
+    }
+    let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
+    for i in 0..3 {
+        writer.start_file(format!("blob{i}"), stored).unwrap();
+        writer.write_all(&vec![7u8; 11 * 1024 * 1024]).unwrap();
+    }
+    let zip = writer.finish().unwrap().into_inner();
+    assert!(refused(&zip).contains("inflates to more than 32 MiB"));
+
+    // A bomb whose headers claim 1 KiB: the ratio limit stops it while inflating.
+    let mut zip = zip_of(&[("env.sh", ENV_SH.as_bytes()), ("cert.pem", CERT.as_bytes()), ("zeros", &vec![0u8; 4 * 1024 * 1024])]);
+    lie_about_size(&mut zip, b"zeros", 1024);
+    let message = refused(&zip);
+    // The zip reader notices the lie itself; the cap would stop it at 200 times anyway.
+    assert!(message.contains("zip bomb") || message.contains("cannot be inflated"), "{message}");
+    assert!(message.contains("'zeros'"), "{message}");
+}
+
+/// Sets the uncompressed size of entry `name` in its local and central headers.
+fn lie_about_size(zip: &mut [u8], name: &[u8], size: u32) {
+    let end = (0..zip.len() - 3).rev().find(|&i| zip[i..i + 4] == [0x50, 0x4b, 0x05, 0x06]).unwrap();
+    let u16_at = |z: &[u8], i: usize| u16::from_le_bytes([z[i], z[i + 1]]) as usize;
+    let u32_at = |z: &[u8], i: usize| u32::from_le_bytes([z[i], z[i + 1], z[i + 2], z[i + 3]]) as usize;
+    let mut entry = u32_at(zip, end + 16);
+    for _ in 0..u16_at(zip, end + 10) {
+        let name_len = u16_at(zip, entry + 28);
+        if &zip[entry + 46..entry + 46 + name_len] == name {
+            zip[entry + 24..entry + 28].copy_from_slice(&size.to_le_bytes());
+            let local = u32_at(zip, entry + 42);
+            zip[local + 22..local + 26].copy_from_slice(&size.to_le_bytes());
+        }
+        entry += 46 + name_len + u16_at(zip, entry + 30) + u16_at(zip, entry + 32);
+    }
+}
+
+#[test]
+fn a_hostile_env_file_fails_naming_the_line() {
+    let mut entries = without(ucp32(), &["env.sh"]);
+    entries.push(("env.sh".into(), b"export DOCKER_TLS_VERIFY=1\nexport DOCKER_HOST=$(touch /tmp/marker)\n".to_vec()));
+    assert_eq!(
+        refused(&zip_owned(&entries)),
+        "Input 'bundle': refused the client bundle: env.sh line 2 needs a shell to evaluate \
+         (`export DOCKER_HOST=$(touch /tmp/marker)`); the bundle is not used."
+    );
+}
+
+proptest! {
+    #[test]
+    fn an_entry_path_never_leaves_the_directory(name in "([a-zA-Z]:)?([/\\\\]?(\\.\\.|\\.|[a-z:]{0,3})){0,6}") {
+        if let Ok(components) = entry_path(&name) {
+            prop_assert!(!components.is_empty());
+            for c in &components {
+                prop_assert!(!c.is_empty() && c != "." && c != "..");
+                prop_assert!(!c.contains(['/', '\\', ':', '\0']));
+            }
+        }
+    }
+
+    #[test]
+    fn no_plan_names_a_path_outside_its_directory(names in proptest::collection::vec("[./\\\\a-z:]{1,12}", 1..6)) {
+        let mut entries = vec![("env.sh".to_string(), b"export DOCKER_HOST=tcp://h:1\n".to_vec()), ("cert.pem".to_string(), CERT.as_bytes().to_vec())];
+        entries.extend(names.iter().map(|n| (n.clone(), b"x".to_vec())));
+        let borrowed: Vec<(&str, &[u8])> = entries.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+        let Some(zip) = try_zip_of(&borrowed) else { return Ok(()) };
+        if let Ok(plan) = plan(&request(), &zip) {
+            for path in plan.files.iter().map(|f| &f.path).chain(&plan.directories) {
+                prop_assert!(entry_path(path).map(|c| c.join("/")) == Ok(path.clone()), "{}", path);
+            }
+        }
+    }
+}

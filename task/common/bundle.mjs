@@ -1,0 +1,70 @@
+// The one place a task shim unpacks an MKE client bundle (MkeClientBundle and
+// MkeHelmDeploy both call it).
+//
+// extractBundle(workspace, zipPath, { keep, inputName, expiryWarningDays })
+//   zipPath            the bundle zip (a filePath input; null when the input is empty)
+//   keep               keep the directory after a successful step (MkeClientBundle: its
+//                      post-job step removes it); otherwise the workspace removes it when
+//                      the step ends
+//   inputName          the input named in error messages ('bundle')
+//   expiryWarningDays  warn when the client certificate expires within this many days
+// Returns { directory, kubeconfig, dockerHost, kubernetesServer, certificateNotAfter,
+//           generation, variables: [{ name, value }] } — kubeconfig, dockerHost and
+//           kubernetesServer are null when the bundle has none; `variables` are the
+//           DOCKER_* / COMPOSE_TLS_VERSION / KUBECONFIG values pointing into `directory`.
+// Throws one sentence naming the input (hostile or broken archive, expired certificate,
+// unreadable file) before anything is written; the workspace then removes the directory.
+// The core (src/bundle.rs) decides every file and mode; this only reads the zip and
+// writes what it is told into the fresh 0700 workspace directory, after registering the
+// private key material as secrets. It prints nothing but the expiry warning.
+//
+// removeBundleDirectory(recorded) — for post-job steps: removes a directory recorded in a
+//   task variable, only when the core agrees it is strictly inside Agent.TempDirectory
+//   (real paths compared); does nothing when it is already gone.
+import fs from 'node:fs';
+import path from 'node:path';
+import { agentTempDirectory, core, registerSecret, tl } from './runtime.mjs';
+
+export function extractBundle(workspace, zipPath, { keep = false, inputName = 'bundle', expiryWarningDays = 14 } = {}) {
+  let zip = null;
+  if (zipPath) {
+    try {
+      zip = fs.readFileSync(zipPath);
+    } catch (error) {
+      throw new Error(`Input '${inputName}': cannot read ${zipPath} (${error.code || error.message}).`);
+    }
+  }
+  const directory = workspace.directory('mke-bundle', { keep });
+  const plan = core.planBundle({
+    inputName, directory, expiryWarningDays, nowEpochSeconds: Math.floor(Date.now() / 1000), given: zip !== null,
+  }, zip ?? new Uint8Array());
+  for (const secret of plan.secrets) registerSecret(secret);
+  for (const dir of plan.directories) fs.mkdirSync(path.join(directory, ...dir.split('/')), { mode: 0o700 });
+  for (const file of plan.files) {
+    // 'wx': never follow or replace something already there.
+    fs.writeFileSync(path.join(directory, ...file.path.split('/')), Buffer.from(file.contentsBase64, 'base64'), {
+      mode: file.mode, flag: 'wx',
+    });
+  }
+  for (const warning of plan.warnings) tl.warning(warning);
+  return {
+    directory,
+    kubeconfig: plan.kubeconfig ?? null,
+    dockerHost: plan.dockerHost ?? null,
+    kubernetesServer: plan.kubernetesServer ?? null,
+    certificateNotAfter: plan.certificateNotAfter,
+    generation: plan.generation,
+    variables: plan.variables,
+  };
+}
+
+export function removeBundleDirectory(recorded) {
+  if (!recorded || !fs.existsSync(recorded)) return;
+  const directory = fs.realpathSync(recorded);
+  if (!core.removableInsideTemp(fs.realpathSync(agentTempDirectory()), directory)) {
+    tl.warning(`Post-job clean-up: ${recorded} is not inside Agent.TempDirectory; it is left alone.`);
+    return;
+  }
+  fs.rmSync(directory, { recursive: true, force: true });
+  console.log(`Removed the extracted client bundle ${directory}.`);
+}
