@@ -60,16 +60,27 @@ function ensureToolchain() {
   }
 }
 
+/** The cargo feature of a task: MsrBuildPush → msr-build-push. */
+function taskFeature(task) {
+  return task.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
+/** Builds each task's own .wasm (only its exports, so only the code they reach) into
+ *  <build>/wasm/<Task>/: the wasm-bindgen glue, the .wasm before and after wasm-opt. */
 function buildWasm() {
-  run('cargo', ['build', '--release', '--lib', '--target', 'wasm32-unknown-unknown']);
   fs.rmSync(wasmOutDir, { recursive: true, force: true });
-  const compiled = path.join(root, 'target', 'wasm32-unknown-unknown', 'release', `${CRATE}.wasm`);
-  run('wasm-bindgen', ['--target', 'nodejs', '--out-dir', wasmOutDir, compiled]);
-  const wasm = path.join(wasmOutDir, `${CRATE}_bg.wasm`);
-  fs.copyFileSync(wasm, path.join(wasmOutDir, `${CRATE}_bg.unoptimised.wasm`));
-  // Rust's wasm32 target emits these post-MVP features; wasm-opt must accept them.
-  run('wasm-opt', ['-O3', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
-    '--enable-reference-types', '--enable-multivalue', '--enable-mutable-globals', wasm, '-o', wasm]);
+  for (const task of taskNames()) {
+    run('cargo', ['build', '--release', '--lib', '--target', 'wasm32-unknown-unknown',
+      '--no-default-features', '--features', taskFeature(task)]);
+    const compiled = path.join(root, 'target', 'wasm32-unknown-unknown', 'release', `${CRATE}.wasm`);
+    const outDir = path.join(wasmOutDir, task);
+    run('wasm-bindgen', ['--target', 'nodejs', '--out-dir', outDir, compiled]);
+    const wasm = path.join(outDir, `${CRATE}_bg.wasm`);
+    fs.copyFileSync(wasm, path.join(outDir, `${CRATE}_bg.unoptimised.wasm`));
+    // Rust's wasm32 target emits these post-MVP features; wasm-opt must accept them.
+    run('wasm-opt', ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
+      '--enable-reference-types', '--enable-multivalue', '--enable-mutable-globals', wasm, '-o', wasm]);
+  }
 }
 
 export function taskNames() {
@@ -96,15 +107,16 @@ async function bundleTasks() {
       logLevel: 'warning',
       // The wasm-bindgen glue loads its .wasm from __dirname: keep the real one.
       define: { 'import.meta.url': 'undefined' },
-      // runtime.mjs names ../../build/wasm; the glue must come from this build's own dir (MKE_BUILD_DIR).
+      // runtime.mjs names ../../build/wasm/mke_tasks.js: each task gets the glue of its
+      // own .wasm, from this build's directory (MKE_BUILD_DIR).
       plugins: [{
-        name: 'wasm-glue-of-this-build',
+        name: 'task-wasm-glue',
         setup(build) {
-          build.onResolve({ filter: /\/build\/wasm\/mke_tasks\.js$/ }, () => ({ path: path.join(wasmOutDir, `${CRATE}.js`) }));
+          build.onResolve({ filter: /\/build\/wasm\/mke_tasks\.js$/ }, () => ({ path: path.join(wasmOutDir, name, `${CRATE}.js`) }));
         },
       }],
     });
-    fs.copyFileSync(path.join(wasmOutDir, `${CRATE}_bg.wasm`), path.join(out, `${CRATE}_bg.wasm`));
+    fs.copyFileSync(path.join(wasmOutDir, name, `${CRATE}_bg.wasm`), path.join(out, `${CRATE}_bg.wasm`));
     fs.copyFileSync(path.join(source, 'task.json'), path.join(out, 'task.json'));
     fs.copyFileSync(path.join(source, 'icon.png'), path.join(out, 'icon.png'));
     // The post-job handler runs the same bundle, which sees it was started as post.js.
@@ -163,8 +175,11 @@ export async function packageExtension(options = {}) {
   await bundleTasks();
   const vsix = createVsix(options);
   const kib = (file) => (fs.statSync(file).size / 1024).toFixed(1);
-  console.log(`\nwasm: ${kib(path.join(wasmOutDir, `${CRATE}_bg.unoptimised.wasm`))} KiB before wasm-opt, ` +
-    `${kib(path.join(wasmOutDir, `${CRATE}_bg.wasm`))} KiB after`);
+  for (const task of taskNames()) {
+    const dir = path.join(wasmOutDir, task);
+    console.log(`${task}.wasm: ${kib(path.join(dir, `${CRATE}_bg.unoptimised.wasm`))} KiB before wasm-opt, ` +
+      `${kib(path.join(dir, `${CRATE}_bg.wasm`))} KiB after`);
+  }
   console.log(`VSIX: ${path.relative(root, vsix)} (${kib(vsix)} KiB) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return vsix;
 }

@@ -22,6 +22,38 @@ for (const task of TASKS) {
     for (const input of json.inputs) assert.ok(input.helpMarkDown, `${task}.${input.name} has help`);
   });
 
+  test(`${task}: the classic editor shows grouped, explained inputs`, () => {
+    const json = taskJson(task);
+    const names = json.inputs.map((i) => i.name);
+    const groups = json.groups.map((g) => g.name);
+    for (const input of json.inputs) {
+      const where = `${task}.${input.name}`;
+      assert.ok(groups.includes(input.groupName), `${where} is in a declared group, not '${input.groupName}'`);
+      // The convention: "for example" and a backticked value in the same sentence.
+      assert.match(input.helpMarkDown, /for example[^.]*`[^`]+`/i, `${where}: the help gives an example`);
+      if (input.type === 'pickList') {
+        const options = Object.keys(input.options || {});
+        assert.ok(options.length > 0, `${where} has options`);
+        const editable = input.properties?.EditableOptions === 'True';
+        if (!editable && input.defaultValue) assert.ok(options.includes(input.defaultValue), `${where}: the default is an option`);
+      }
+      if (input.visibleRule) {
+        // The format the server accepts when the extension is uploaded: "input op value" with a
+        // non-empty value, rules joined by one kind of && or ||.
+        const joiner = input.visibleRule.includes('&&') ? '&&' : '||';
+        for (const rule of input.visibleRule.split(joiner)) {
+          const match = /^\s*(\w+) (==|=|!=|<=|>=|<|>|Contains|NotContains|StartsWith|EndsWith) ([A-Za-z0-9.]+)\s*$/.exec(rule);
+          assert.ok(match, `${where}: visibleRule '${rule}' has the form "input = value"`);
+          assert.ok(names.includes(match[1]) && match[1] !== input.name, `${where}: visibleRule names another input`);
+        }
+      }
+    }
+    for (const group of groups) assert.ok(json.inputs.some((i) => i.groupName === group), `${task}: group '${group}' is used`);
+    for (const [, name] of json.instanceNameFormat.matchAll(/\$\((\w+)\)/g)) {
+      assert.ok(names.includes(name), `${task}: instanceNameFormat names the input '${name}'`);
+    }
+  });
+
   test(`${task}: a missing required input fails the step and names the input`, async () => {
     const job = new Job();
     try {
@@ -35,6 +67,24 @@ for (const task of TASKS) {
     }
   });
 }
+
+/** Width and height from a PNG's IHDR chunk. */
+function pngSize(file) {
+  const bytes = fs.readFileSync(file);
+  assert.equal(bytes.subarray(1, 4).toString('latin1'), 'PNG', `${file} is a PNG`);
+  return [bytes.readUInt32BE(16), bytes.readUInt32BE(20)];
+}
+
+test('the icons are square PNGs, small, and one of a kind per task', () => {
+  const icons = [...TASKS.map((task) => path.join(taskDir(task), 'icon.png')), path.join(vsixDir, 'extension', 'icon.png')];
+  for (const icon of icons) {
+    const [width, height] = pngSize(icon);
+    assert.ok(width === height && width >= 32, `${icon} is square and at least 32 px`);
+    assert.ok(fs.statSync(icon).size < 10 * 1024, `${icon} is under 10 KiB`);
+  }
+  assert.equal(pngSize(icons.at(-1))[0], 128, 'the Marketplace icon is 128 px');
+  assert.equal(new Set(icons.map((f) => fs.readFileSync(f).toString('base64'))).size, icons.length, 'no icon is reused');
+});
 
 test('the extension manifest lists every task folder', () => {
   const manifest = fs.readFileSync(path.join(vsixDir, 'extension.vsomanifest'), 'utf8');
