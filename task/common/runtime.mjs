@@ -6,6 +6,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import './wasm-engine.mjs';
 import * as tl from 'azure-pipelines-task-lib/task';
 import * as taskLibInternal from 'azure-pipelines-task-lib/internal';
 import * as core from '../../build/wasm/mke_tasks.js';
