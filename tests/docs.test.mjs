@@ -4,10 +4,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'node:test';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const buildDir = process.env.MKE_BUILD_DIR ? path.resolve(process.env.MKE_BUILD_DIR) : path.join(root, 'build');
 const ourTasks = Object.fromEntries(fs.readdirSync(path.join(root, 'task'))
   .filter((d) => fs.existsSync(path.join(root, 'task', d, 'task.json')))
   .map((d) => [d, JSON.parse(fs.readFileSync(path.join(root, 'task', d, 'task.json'), 'utf8'))]));
@@ -70,3 +72,20 @@ for (const doc of yamlDocuments()) {
     }
   });
 }
+
+// The sample Dockerfiles, with the build-args the sample pipeline passes.
+const sampleDockerfiles = {
+  'examples/app/Dockerfile': { DOTNET_VERSION: '8.0', COMMIT_ID: 'abc1234' },
+  'examples/agent/linux/Dockerfile': {},
+  'examples/agent/windows/Dockerfile': {},
+};
+
+test('every sample Dockerfile passes the Dockerfile analysis without warnings', () => {
+  const core = createRequire(import.meta.url)(path.join(buildDir, 'wasm', 'MsrBuildPush', 'mke_tasks.js'));
+  const found = files(path.join(root, 'examples'), /(^|\/)Dockerfile$/).map((f) => path.relative(root, f)).sort();
+  assert.deepEqual(found, Object.keys(sampleDockerfiles).sort());
+  for (const [file, buildArgs] of Object.entries(sampleDockerfiles)) {
+    const analysis = core.analyseDockerfile({ text: fs.readFileSync(path.join(root, file), 'utf8'), buildArgs });
+    assert.deepEqual(analysis.findings, [], file);
+  }
+});
