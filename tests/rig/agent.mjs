@@ -18,8 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The unpacked VSIX (written by `npm run package`). */
-export const vsixDir = process.env.MKE_VSIX_DIR
-  || path.join(process.env.MKE_BUILD_DIR || path.join(repoRoot, 'build'), 'vsix');
+export const vsixDir = path.join(process.env.MKE_BUILD_DIR || path.join(repoRoot, 'build'), 'vsix');
 
 export function taskDir(task) {
   const dir = path.join(vsixDir, task);
