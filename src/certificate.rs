@@ -59,7 +59,8 @@ fn not_after(der: &[u8]) -> Option<Validity> {
     let (validity, _) = expect(rest, SEQUENCE)?;
     let (_, _not_before, rest) = element(validity)?;
     let (tag, time, _) = element(rest)?;
-    let time = std::str::from_utf8(time).ok()?;
+    // ASCII only: the fields below are sliced by byte offsets.
+    let time = std::str::from_utf8(time).ok().filter(|t| t.is_ascii())?;
     // UTCTime YYMMDDHHMMSSZ (years 1950–2049), GeneralizedTime YYYYMMDDHHMMSSZ.
     let (year, rest) = match tag {
         0x17 if time.len() == 13 => {
@@ -115,6 +116,15 @@ AIkwI+WuE5hfAr8Q7C3JQGnigQEGutZaMf4n4dFVPsjU
 -----END CERTIFICATE-----
 ";
 
+    /// A minimal certificate whose validity holds `time` (tagged `tag`) twice.
+    fn with_not_after(tag: u8, time: &[u8]) -> Vec<u8> {
+        let time = [&[tag, time.len() as u8][..], time].concat();
+        let validity = [&[SEQUENCE, (2 * time.len()) as u8][..], &time, &time].concat();
+        let tbs = [&[0x02, 1, 1, SEQUENCE, 0, SEQUENCE, 0][..], &validity].concat();
+        let tbs = [&[SEQUENCE, tbs.len() as u8][..], &tbs].concat();
+        [&[SEQUENCE, tbs.len() as u8][..], &tbs].concat()
+    }
+
     #[test]
     fn reads_not_after_from_lf_crlf_and_chains() {
         let expected = Validity { not_after_epoch_seconds: 1796413501, not_after: "2026-12-04T19:45:01Z".into() };
@@ -126,19 +136,19 @@ AIkwI+WuE5hfAr8Q7C3JQGnigQEGutZaMf4n4dFVPsjU
     #[test]
     fn reads_both_time_forms() {
         // notAfter 2050-01-01T00:00:00Z must be a GeneralizedTime (RFC 5280 §4.1.2.5).
-        let validity_of = |tag: u8, time: &str| {
-            let time = [&[tag, time.len() as u8][..], time.as_bytes()].concat();
-            let validity = [&[SEQUENCE, (2 * time.len()) as u8][..], &time, &time].concat();
-            let tbs = [&[0x02, 1, 1, SEQUENCE, 0, SEQUENCE, 0][..], &validity].concat();
-            let tbs = [&[SEQUENCE, tbs.len() as u8][..], &tbs].concat();
-            not_after(&[&[SEQUENCE, tbs.len() as u8][..], &tbs].concat())
-        };
+        let validity_of = |tag: u8, time: &str| not_after(&with_not_after(tag, time.as_bytes()));
         assert_eq!(validity_of(0x18, "20500101000000Z").unwrap().not_after_epoch_seconds, 2524608000);
         assert_eq!(validity_of(0x17, "491231235959Z").unwrap().not_after, "2049-12-31T23:59:59Z");
         assert_eq!(validity_of(0x17, "700101000000Z").unwrap().not_after_epoch_seconds, 0);
         assert_eq!(validity_of(0x17, "700101000000"), None);
         assert_eq!(validity_of(0x17, "701301000000Z"), None);
         assert_eq!(validity_of(0x04, "700101000000Z"), None);
+    }
+
+    #[test]
+    fn a_time_with_a_multibyte_character_is_refused_not_a_panic() {
+        // 13 bytes, so the length check passed, but slicing at byte 2 split the 'é' (a panic aborts the wasm).
+        assert_eq!(not_after(&with_not_after(0x17, "1\u{e9}010100000Z".as_bytes())), None);
     }
 
     #[test]
@@ -156,6 +166,16 @@ AIkwI+WuE5hfAr8Q7C3JQGnigQEGutZaMf4n4dFVPsjU
         #[test]
         fn never_panics_on_any_der(der in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = not_after(&der);
+        }
+
+        #[test]
+        fn never_panics_on_any_time_text(
+            tag in prop_oneof![Just(0x17u8), Just(0x18)],
+            time in "[0-9Z\u{e9}\u{20ac}]{9,15}".prop_filter("the lengths of the two time forms", |t| [13, 15].contains(&t.len())),
+        ) {
+            if let Some(validity) = not_after(&with_not_after(tag, time.as_bytes())) {
+                prop_assert_eq!(validity.not_after.len(), 20);
+            }
         }
     }
 }

@@ -232,7 +232,46 @@ mod tests {
         }
     }
 
+    /// Any JSON a config.json may hold: docker ignores keys it does not know.
+    /// Floats are left out: without its `float_roundtrip` feature serde_json
+    /// may read a float back one unit in the last place off.
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            "\\PC{0,8}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("\\PC{0,6}", inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
     proptest! {
+        #[test]
+        fn a_parsed_and_rendered_config_keeps_every_other_registry(
+            others in proptest::collection::btree_map("\\PC{0,12}", any_json(), 0..4),
+            extra in proptest::collection::btree_map("\\PC{0,8}", any_json(), 0..4),
+            registry in "[a-z0-9.-]{1,12}(:[0-9]{1,5})?",
+        ) {
+            let mut config: Map<String, Value> = extra.into_iter().filter(|(k, _)| k != "auths").collect();
+            config.insert("auths".into(), Value::Object(others.clone().into_iter().collect()));
+            let text = Value::Object(config.clone()).to_string();
+            let before = json(&text);
+            let merged = json(&merge(&text, "/t/config.json", &registry, Some("eA==")).unwrap().contents);
+            for (key, value) in before.as_object().unwrap().iter().filter(|(k, _)| *k != "auths") {
+                prop_assert_eq!(&merged[key], value, "{} changed", key);
+            }
+            for (other, value) in before["auths"].as_object().unwrap().iter().filter(|(r, _)| **r != registry) {
+                prop_assert_eq!(&merged["auths"][other], value, "{} changed", other);
+            }
+            prop_assert_eq!(&merged["auths"][&registry], &serde_json::json!({ "auth": "eA==" }));
+        }
+
         #[test]
         fn merge_then_cleanup_restores_other_registries(
             others in proptest::collection::btree_map("[a-z]{1,8}\\.io", "[A-Za-z0-9=]{1,12}", 0..4),

@@ -387,6 +387,7 @@ pub fn finish(request: FinishRequest) -> Result<Finished> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b";
     const DIGEST: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
@@ -634,5 +635,44 @@ mod tests {
         let local = finish(FinishRequest { report: report("docker", false), pushes: vec![] }).unwrap();
         assert!(local.warnings.is_empty());
         assert!(local.summary.contains("no (push is false)"));
+    }
+
+    /// The tag grammar of distribution/reference, written out independently of `check_tag`.
+    fn is_tag(tag: &str) -> bool {
+        let b = tag.as_bytes();
+        (1..=128).contains(&b.len())
+            && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
+            && b.iter().all(|&c| c.is_ascii_alphanumeric() || b"_.-".contains(&c))
+    }
+
+    proptest! {
+        #[test]
+        fn every_tag_emitted_matches_the_tag_grammar(
+            entries in proptest::collection::vec(
+                prop_oneof![
+                    proptest::sample::select(crate::template::TOKENS.to_vec()).prop_map(|t| format!("{{{{{t}}}}}")),
+                    "[ -~]{0,6}",
+                    "\\PC{0,3}",
+                ],
+                0..6,
+            ),
+            branch in "refs/(heads|tags|pull)/\\PC{0,30}",
+            build_number in "[ -~]{0,12}",
+        ) {
+            let mut r = request(&[("repository", "msr.example.com/web/app"), ("tags", &entries.concat())]);
+            r.build_info.source_branch = Some(branch);
+            r.build_info.build_number = Some(build_number);
+            if let Ok(plan) = plan(r) {
+                prop_assert!(!plan.report.tags.is_empty());
+                for tag in &plan.report.tags {
+                    prop_assert!(is_tag(tag), "{:?}", tag);
+                }
+                let images: Vec<String> = plan.report.tags.iter().map(|t| format!("msr.example.com/web/app:{t}")).collect();
+                prop_assert_eq!(values_after(&plan.build.argv, "-t"), images.iter().map(String::as_str).collect::<Vec<_>>());
+                for (push, image) in plan.pushes.iter().zip(&images) {
+                    prop_assert_eq!(push.command.argv.last(), Some(image));
+                }
+            }
+        }
     }
 }

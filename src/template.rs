@@ -339,6 +339,27 @@ mod tests {
         }
 
         #[test]
+        fn no_token_survives_expansion(
+            template in "([{}]|\\{\\{ ?[a-z_]{0,10} ?\\}\\}|[a-z0-9._ -]){0,20}",
+            branch in "(refs/heads/|refs/tags/|refs/pull/)\\PC{0,20}",
+        ) {
+            if let Ok(out) = Tokens::new(&info(&branch)).expand("tags", &template) {
+                prop_assert!(!out.text.contains("{{"), "{:?} gave {:?}", template, out.text);
+            }
+        }
+
+        #[test]
+        fn unknown_tokens_are_refused_by_name(
+            before in "[a-z0-9._ -]{0,8}",
+            name in "[a-z_]{1,12}".prop_filter("not a token", |n| !TOKENS.contains(&n.as_str())),
+            after in "[a-z0-9._ -]{0,8}",
+        ) {
+            let error = Tokens::new(&info("refs/heads/main")).expand("tags", &format!("{before}{{{{{name}}}}}{after}")).unwrap_err();
+            let expected = format!("unknown template token {{{{{name}}}}}");
+            prop_assert!(error.to_string().contains(&expected), "{}", error);
+        }
+
+        #[test]
         fn arbitrary_templates_never_panic(template in "\\PC{0,60}") {
             let _ = Tokens::new(&info("refs/heads/main")).expand("tags", &template);
         }

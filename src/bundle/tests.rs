@@ -338,4 +338,22 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn kubeconfig_references_never_point_outside_the_directory(
+        references in proptest::collection::vec("(/|\\.\\./|[a-z]:\\\\|\\.\\.\\\\)?([a-z.]{0,4}[/\\\\]){0,3}(ca|cert|key|x)\\.pem", 1..4),
+    ) {
+        let keys = ["certificate-authority", "client-certificate", "client-key"];
+        let kube: String = references.iter().zip(keys).map(|(r, k)| format!("    {k}: {r}\n")).collect();
+        let mut entries = without(ucp32(), &["kube.yml"]);
+        entries.push(("kube.yml".into(), format!("clusters:\n- cluster:\n{kube}").into_bytes()));
+        let Ok(plan) = plan(&request(), &zip_owned(&entries)) else { return Ok(()) };
+        let text = String::from_utf8(plan.files.iter().find(|f| f.path == "kube.yml").unwrap().contents.clone()).unwrap();
+        for line in text.lines().filter(|l| keys.iter().any(|k| l.trim_start().starts_with(k))) {
+            let (_, value) = line.split_once(": ").unwrap();
+            let path: String = serde_json::from_str(value).unwrap();
+            let inside = path.strip_prefix("/agent/_temp/mke-bundle-Ab12/").unwrap_or_else(|| panic!("{path} is outside"));
+            prop_assert!(entry_path(inside).map(|c| c.join("/")) == Ok(inside.to_string()), "{}", path);
+        }
+    }
 }
