@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import JSZip from 'jszip';
-import { buildDir, root, taskNames, vsixContentsDir, wasmOutDir } from './package.mjs';
+import { buildDir, coreName, root, taskNames, vsixContentsDir, wasmOutDir } from './package.mjs';
 import { Job, taskDir } from '../tests/rig/agent.mjs';
 import { makeBundle } from '../tests/rig/bundles.mjs';
 import { pathWith } from '../tests/rig/tools.mjs';
@@ -56,6 +56,8 @@ exit 0`);
 const stubPath = pathWith(bin);
 
 const bundle = await makeBundle(path.join(work, 'bundle'), { generation: '3.2' });
+const kubeconfig = path.join(work, 'kube.yml');
+fs.writeFileSync(kubeconfig, bundle.files['kube.yml'], { mode: 0o600 });
 const job = new Job({ env: { PATH: stubPath }, sourceFiles: {
   Dockerfile: 'ARG DOTNET_VERSION=8.0\nFROM scratch AS build\nARG COMMIT_ID\nCOPY . /src\n'
     + 'FROM scratch AS runtime\nARG COMMIT_ID\nLABEL commit=$COMMIT_ID\nCOPY --from=build /src /app\n',
@@ -70,6 +72,10 @@ const scenarios = {
   'MkeClientBundle (UCP 3.2+ bundle)': ['MkeClientBundle', { bundle: bundle.zip }],
   'MkeHelmDeploy (helm stub, bundle)': ['MkeHelmDeploy', {
     bundle: bundle.zip, releaseName: 'web', chart: './chart', imageTag: '{{sha}}',
+  }],
+  // Without a bundle the bundle core is never loaded.
+  'MkeHelmDeploy (helm stub, kubeconfig)': ['MkeHelmDeploy', {
+    kubeconfig, releaseName: 'web', chart: './chart', imageTag: '{{sha}}',
   }],
 };
 const commands = {
@@ -108,7 +114,7 @@ const coldStart = Object.entries(samples).map(([label, s]) => {
 
 // ---- inside one process ----------------------------------------------------
 
-const glue = (task) => path.join(wasmOutDir, task, 'mke_tasks.js');
+const glue = (task) => path.join(wasmOutDir, coreName(task), `${coreName(task)}.js`);
 
 /** require() of a task's glue reads, compiles and instantiates its .wasm. */
 const instantiation = taskNames().map((task) => {
@@ -204,11 +210,12 @@ const vsix = fs.readdirSync(distDir).filter((f) => f.endsWith('.vsix')).map((f) 
 const sizes = [{ item: `VSIX ${path.basename(vsix)}`, KiB: round(fs.statSync(vsix).size / KiB),
   targetKiB: TARGETS.vsixBytes / KiB, ratio: round(fs.statSync(vsix).size / TARGETS.vsixBytes, 2) }];
 for (const task of taskNames()) {
-  const size = (f) => fs.statSync(path.join(wasmOutDir, task, f)).size;
+  const core = coreName(task);
+  const size = (suffix) => fs.statSync(path.join(wasmOutDir, core, `${core}_bg${suffix}`)).size;
   sizes.push({ item: `${task}/ (task folder)`, KiB: round(dirBytes(taskDir(task)) / KiB) });
-  sizes.push({ item: `${task}.wasm before wasm-opt`, KiB: round(size('mke_tasks_bg.unoptimised.wasm') / KiB) });
-  sizes.push({ item: `${task}.wasm after wasm-opt`, KiB: round(size('mke_tasks_bg.wasm') / KiB),
-    targetKiB: TARGETS.wasmBytes / KiB, ratio: round(size('mke_tasks_bg.wasm') / TARGETS.wasmBytes, 2) });
+  sizes.push({ item: `${core}_bg.wasm before wasm-opt`, KiB: round(size('.unoptimised.wasm') / KiB) });
+  sizes.push({ item: `${core}_bg.wasm after wasm-opt`, KiB: round(size('.wasm') / KiB),
+    targetKiB: TARGETS.wasmBytes / KiB, ratio: round(size('.wasm') / TARGETS.wasmBytes, 2) });
 }
 
 fs.rmSync(work, { recursive: true, force: true });

@@ -65,18 +65,24 @@ function taskFeature(task) {
   return task.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
 }
 
-/** Builds each task's own .wasm (only its exports, so only the code they reach) into
- *  <build>/wasm/<Task>/: the wasm-bindgen glue, the .wasm before and after wasm-opt. */
+/** The name of a task's core: its .wasm is <core>_bg.wasm and its glue <core>.js, so
+ *  cores of several tasks can sit in one folder. */
+export function coreName(task) {
+  return taskFeature(task).replaceAll('-', '_');
+}
+
+/** Builds each task's own core (only its exports, so only the code they reach) into
+ *  <build>/wasm/<core>/: the wasm-bindgen glue, the .wasm before and after wasm-opt. */
 function buildWasm() {
   fs.rmSync(wasmOutDir, { recursive: true, force: true });
   for (const task of taskNames()) {
     run('cargo', ['build', '--release', '--lib', '--target', 'wasm32-unknown-unknown',
       '--no-default-features', '--features', taskFeature(task)]);
     const compiled = path.join(root, 'target', 'wasm32-unknown-unknown', 'release', `${CRATE}.wasm`);
-    const outDir = path.join(wasmOutDir, task);
-    run('wasm-bindgen', ['--target', 'nodejs', '--out-dir', outDir, compiled]);
-    const wasm = path.join(outDir, `${CRATE}_bg.wasm`);
-    fs.copyFileSync(wasm, path.join(outDir, `${CRATE}_bg.unoptimised.wasm`));
+    const outDir = path.join(wasmOutDir, coreName(task));
+    run('wasm-bindgen', ['--target', 'nodejs', '--out-dir', outDir, '--out-name', coreName(task), compiled]);
+    const wasm = path.join(outDir, `${coreName(task)}_bg.wasm`);
+    fs.copyFileSync(wasm, path.join(outDir, `${coreName(task)}_bg.unoptimised.wasm`));
     // Rust's wasm32 target emits these post-MVP features; wasm-opt must accept them.
     run('wasm-opt', ['-Oz', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
       '--enable-reference-types', '--enable-multivalue', '--enable-mutable-globals', wasm, '-o', wasm]);
@@ -95,7 +101,7 @@ async function bundleTasks() {
     const source = path.join(root, 'task', name);
     const out = path.join(extensionRootDir, name);
     const taskJson = JSON.parse(fs.readFileSync(path.join(source, 'task.json'), 'utf8'));
-    await esbuild.build({
+    const { metafile } = await esbuild.build({
       entryPoints: [path.join(source, 'index.mjs')],
       outfile: path.join(out, 'index.js'),
       bundle: true,
@@ -107,16 +113,30 @@ async function bundleTasks() {
       logLevel: 'warning',
       // The wasm-bindgen glue loads its .wasm from __dirname: keep the real one.
       define: { 'import.meta.url': 'undefined' },
-      // runtime.mjs names ../../build/wasm/mke_tasks.js: each task gets the glue of its
-      // own .wasm, from this build's directory (MKE_BUILD_DIR).
+      metafile: true,
+      absWorkingDir: root,
+      // ../../build/wasm/mke_tasks.js (runtime.mjs) is the task's own core; any other
+      // ../../build/wasm/<core>.js is that core (MkeHelmDeploy imports the bundle core
+      // only when it has a bundle to read). Both come from this build (MKE_BUILD_DIR).
       plugins: [{
         name: 'task-wasm-glue',
         setup(build) {
-          build.onResolve({ filter: /\/build\/wasm\/mke_tasks\.js$/ }, () => ({ path: path.join(wasmOutDir, name, `${CRATE}.js`) }));
+          build.onResolve({ filter: /\/build\/wasm\/\w+\.js$/ }, (args) => {
+            const wanted = path.basename(args.path, '.js');
+            const core = wanted === CRATE ? coreName(name) : wanted;
+            return { path: path.join(wasmOutDir, core, `${core}.js`) };
+          });
         },
       }],
     });
-    fs.copyFileSync(path.join(wasmOutDir, name, `${CRATE}_bg.wasm`), path.join(out, `${CRATE}_bg.wasm`));
+    // Each core bundled in carries its .wasm, which its glue reads from __dirname.
+    for (const input of Object.keys(metafile.inputs)) {
+      const glue = path.resolve(root, input);
+      if (path.dirname(path.dirname(glue)) === wasmOutDir) {
+        const wasm = `${path.basename(glue, '.js')}_bg.wasm`;
+        fs.copyFileSync(path.join(path.dirname(glue), wasm), path.join(out, wasm));
+      }
+    }
     fs.copyFileSync(path.join(source, 'task.json'), path.join(out, 'task.json'));
     fs.copyFileSync(path.join(source, 'icon.png'), path.join(out, 'icon.png'));
     // The post-job handler runs the same bundle, which sees it was started as post.js.
@@ -176,9 +196,8 @@ export async function packageExtension(options = {}) {
   const vsix = createVsix(options);
   const kib = (file) => (fs.statSync(file).size / 1024).toFixed(1);
   for (const task of taskNames()) {
-    const dir = path.join(wasmOutDir, task);
-    console.log(`${task}.wasm: ${kib(path.join(dir, `${CRATE}_bg.unoptimised.wasm`))} KiB before wasm-opt, ` +
-      `${kib(path.join(dir, `${CRATE}_bg.wasm`))} KiB after`);
+    const wasm = path.join(wasmOutDir, coreName(task), `${coreName(task)}_bg`);
+    console.log(`${coreName(task)}_bg.wasm: ${kib(`${wasm}.unoptimised.wasm`)} KiB before wasm-opt, ${kib(`${wasm}.wasm`)} KiB after`);
   }
   console.log(`VSIX: ${path.relative(root, vsix)} (${kib(vsix)} KiB) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return vsix;

@@ -80,7 +80,7 @@ pub fn msr_login_post_job(request: JsValue) -> std::result::Result<JsValue, JsEr
 }
 
 // Client bundles (MkeClientBundle, MkeHelmDeploy): the zip bytes come beside the request.
-#[cfg(any(feature = "mke-client-bundle", feature = "mke-helm-deploy"))]
+#[cfg(feature = "mke-client-bundle")]
 #[wasm_bindgen(js_name = planBundle)]
 pub fn plan_bundle(request: JsValue, zip: &[u8]) -> std::result::Result<JsValue, JsError> {
     call(request, |r: crate::bundle::BundleRequest| crate::bundle::plan(&r, zip))

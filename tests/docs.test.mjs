@@ -81,7 +81,7 @@ const sampleDockerfiles = {
 };
 
 test('every sample Dockerfile passes the Dockerfile analysis without warnings', () => {
-  const core = createRequire(import.meta.url)(path.join(buildDir, 'wasm', 'MsrBuildPush', 'mke_tasks.js'));
+  const core = createRequire(import.meta.url)(path.join(buildDir, 'wasm', 'msr_build_push', 'msr_build_push.js'));
   const found = files(path.join(root, 'examples'), /(^|\/)Dockerfile$/).map((f) => path.relative(root, f)).sort();
   assert.deepEqual(found, Object.keys(sampleDockerfiles).sort());
   for (const [file, buildArgs] of Object.entries(sampleDockerfiles)) {

@@ -323,7 +323,7 @@ test('buildah: MsrLogin then MsrBuildPush to a real registry, checked with skope
 });
 
 test('analyseDockerfile (the core export) finds nothing wrong in the sample Dockerfiles and the mistakes in the bad one', () => {
-  const core = createRequire(import.meta.url)(path.join(buildDir, 'wasm', 'MsrBuildPush', 'mke_tasks.js'));
+  const core = createRequire(import.meta.url)(path.join(buildDir, 'wasm', 'msr_build_push', 'msr_build_push.js'));
   const samples = {
     'dotnet-multistage.Dockerfile': [['base', 'build', 'publish', 'runtime'], { COMMIT_ID: 'abc1234' }],
     'linux-agent.Dockerfile': [['kubectl', 'helm', 'agent-download', 'agent'], { HELM_VERSION: '3.16.1' }],

@@ -1,7 +1,7 @@
 // The one place a task shim unpacks an MKE client bundle (MkeClientBundle and
 // MkeHelmDeploy both call it).
 //
-// extractBundle(workspace, zipPath, { keep, inputName, expiryWarningDays })
+// await extractBundle(workspace, zipPath, { keep, inputName, expiryWarningDays })
 //   zipPath            the bundle zip (a filePath input; null when the input is empty)
 //   keep               keep the directory after a successful step (MkeClientBundle: its
 //                      post-job step removes it); otherwise the workspace removes it when
@@ -25,7 +25,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { agentTempDirectory, core, registerSecret, tl } from './runtime.mjs';
 
-export function extractBundle(workspace, zipPath, { keep = false, inputName = 'bundle', expiryWarningDays = 14 } = {}) {
+export async function extractBundle(workspace, zipPath, { keep = false, inputName = 'bundle', expiryWarningDays = 14 } = {}) {
   let zip = null;
   if (zipPath) {
     try {
@@ -35,7 +35,9 @@ export function extractBundle(workspace, zipPath, { keep = false, inputName = 'b
     }
   }
   const directory = workspace.directory('mke-bundle', { keep });
-  const plan = core.planBundle({
+  // Loaded on first use: MkeHelmDeploy compiles the bundle core only when it has a bundle.
+  const { planBundle } = await import('../../build/wasm/mke_client_bundle.js');
+  const plan = planBundle({
     inputName, directory, expiryWarningDays, nowEpochSeconds: Math.floor(Date.now() / 1000), given: zip !== null,
   }, zip ?? new Uint8Array());
   for (const secret of plan.secrets) registerSecret(secret);
