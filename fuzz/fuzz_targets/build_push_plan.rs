@@ -6,6 +6,7 @@ use libfuzzer_sys::fuzz_target;
 use mke_tasks::inputs::Inputs;
 use mke_tasks::labels::PipelineInfo;
 use mke_tasks::msr_build_push::{plan, PlanRequest, Source};
+use mke_tasks::shell_words::split;
 use mke_tasks::template::BuildInfo;
 
 const REPOSITORY: &str = "msr.example.com/web/app";
@@ -48,6 +49,11 @@ fuzz_target!(|data: &[u8]| {
     }
     let argv = &plan.build.argv;
     assert_eq!(argv.last().map(String::as_str), Some("/s"), "the context comes last");
+    // The user's `arguments` go in as they are (a `-t` among them too), just before the context.
+    let extra = split("arguments", arguments).expect("the plan accepted them");
+    let planned = argv.len() - 1 - extra.len();
+    assert_eq!(argv[planned..argv.len() - 1], extra[..]);
+    let argv = &argv[..planned];
     let after = |flag: &str| argv.windows(2).filter(|w| w[0] == flag).map(|w| w[1].clone()).collect::<Vec<_>>();
     let images: Vec<String> = plan.report.tags.iter().map(|t| format!("{REPOSITORY}:{t}")).collect();
     assert_eq!(after("-t"), images);
