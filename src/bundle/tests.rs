@@ -242,11 +242,34 @@ fn refuses_hostile_archives_before_planning_anything() {
 fn refuses_unusual_compression() {
     let mut zip = zip_of(&[("env.sh", ENV_SH.as_bytes()), ("cert.pem", CERT.as_bytes())]);
     // Compression method 12 (bzip2) in the first local and central headers.
-    let end = (0..zip.len() - 3).rev().find(|&i| zip[i..i + 4] == [0x50, 0x4b, 0x05, 0x06]).unwrap();
-    let central = u32::from_le_bytes(zip[end + 16..end + 20].try_into().unwrap()) as usize;
+    let (local, central) = first_headers(&zip);
     zip[central + 10] = 12;
-    zip[8] = 12;
+    zip[local + 8] = 12;
     assert!(refused(&zip).contains("the entry 'env.sh' cannot be inflated (compression method not supported: 12)"));
+}
+
+/// The zip's first local header and its central header, to tamper with.
+fn first_headers(zip: &[u8]) -> (usize, usize) {
+    let end = (0..zip.len() - 3).rev().find(|&i| zip[i..i + 4] == [0x50, 0x4b, 0x05, 0x06]).unwrap();
+    (0, u32::from_le_bytes(zip[end + 16..end + 20].try_into().unwrap()) as usize)
+}
+
+#[test]
+fn refuses_an_entry_whose_checksum_does_not_match() {
+    let mut zip = zip_of(&[("env.sh", ENV_SH.as_bytes()), ("cert.pem", CERT.as_bytes())]);
+    let (local, central) = first_headers(&zip);
+    zip[local + 14] ^= 1;
+    zip[central + 16] ^= 1;
+    assert!(refused(&zip).contains("the entry 'env.sh' is corrupt (its CRC-32 does not match)"), "{}", refused(&zip));
+}
+
+#[test]
+fn refuses_encrypted_entries() {
+    let mut zip = zip_of(&[("env.sh", ENV_SH.as_bytes()), ("cert.pem", CERT.as_bytes())]);
+    let (local, central) = first_headers(&zip);
+    zip[local + 6] |= 1;
+    zip[central + 8] |= 1;
+    assert!(refused(&zip).contains("it uses a zip feature MKE bundles never use (the entry 'env.sh' is encrypted)"), "{}", refused(&zip));
 }
 
 #[test]
