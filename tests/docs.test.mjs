@@ -73,6 +73,37 @@ for (const doc of yamlDocuments()) {
   });
 }
 
+/** Stage variables that read another stage's output: { variable, stage, job, step, output }. */
+function stageOutputReferences(parsed) {
+  const found = [];
+  for (const stage of parsed?.stages ?? []) {
+    for (const [variable, value] of Object.entries(stage.variables ?? {})) {
+      const match = /^\$\[\s*stageDependencies\.(\w+)\.(\w+)\.outputs\['(\w+)\.(\w+)'\]\s*\]$/.exec(String(value));
+      if (match) found.push({ variable, stage: match[1], job: match[2], step: match[3], output: match[4] });
+    }
+  }
+  return found;
+}
+
+for (const doc of yamlDocuments()) {
+  const parsed = YAML.parse(doc.text);
+  const references = stageOutputReferences(parsed);
+  if (!references.length) continue;
+  test(`${doc.where}: every stage output it reads exists and is used`, () => {
+    for (const { variable, stage, job, step, output } of references) {
+      const source = parsed.stages.find((s) => s.stage === stage);
+      assert.ok(source, `${variable}: there is no stage ${stage}`);
+      const producer = (source.jobs ?? []).find((j) => (j.job ?? j.deployment) === job);
+      assert.ok(producer, `${variable}: stage ${stage} has no job ${job}`);
+      const producing = taskSteps(producer).find((s) => s.name === step);
+      assert.ok(producing, `${variable}: job ${job} has no step named ${step}`);
+      const outputs = ourTasks[producing.task.split('@')[0]]?.outputVariables?.map((o) => o.name) ?? [];
+      assert.ok(outputs.includes(output), `${variable}: ${producing.task} has no output ${output}`);
+      assert.ok(doc.text.includes(`$(${variable})`), `${variable} is defined but never used`);
+    }
+  });
+}
+
 // The sample Dockerfiles, with the build-args the sample pipeline passes.
 const sampleDockerfiles = {
   'examples/app/Dockerfile': { DOTNET_VERSION: '8.0', COMMIT_ID: 'abc1234' },
