@@ -41,6 +41,13 @@ pub struct BuildArg {
     pub value: Option<String>,
 }
 
+/// An image to take build cache from, as given, and its repository alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheSource {
+    pub reference: String,
+    pub repository: String,
+}
+
 /// Everything that goes into the build command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Build {
@@ -53,7 +60,7 @@ pub struct Build {
     pub labels: Vec<(String, String)>,
     /// Full references, `repository:tag`.
     pub images: Vec<String>,
-    pub cache_from: Vec<String>,
+    pub cache_from: Vec<CacheSource>,
     /// (id, environment variable) pairs.
     pub secrets: Vec<(String, String)>,
     pub extra_arguments: Vec<String>,
@@ -93,11 +100,16 @@ pub fn build_argv(build: &Build) -> Vec<String> {
     for image in &build.images {
         option("-t", image);
     }
-    for image in &build.cache_from {
-        option("--cache-from", image);
+    for source in &build.cache_from {
+        // podman and buildah take a repository and refuse a tag or digest in it.
+        option("--cache-from", if engine == Engine::Docker { &source.reference } else { &source.repository });
     }
     for (id, variable) in &build.secrets {
         option("--secret", &format!("id={id},env={variable}"));
+    }
+    // buildah uses --cache-from only with --layers (podman builds with layers by default).
+    if engine == Engine::Buildah && !build.cache_from.is_empty() {
+        argv.push("--layers".into());
     }
     argv.extend(build.extra_arguments.iter().cloned());
     argv.push(build.context.clone());
@@ -161,7 +173,7 @@ mod tests {
             ],
             labels: vec![("org.opencontainers.image.title".into(), "app".into())],
             images: vec!["r.io/a/app:9f86d08".into(), "r.io/a/app:main".into()],
-            cache_from: vec!["r.io/a/app:main".into()],
+            cache_from: vec![CacheSource { reference: "r.io/a/app:main".into(), repository: "r.io/a/app".into() }],
             secrets: vec![("nuget".into(), "NUGET_TOKEN".into())],
             extra_arguments: vec!["--pull".into()],
             auth_file: Some("/t/cfg/config.json".into()),
@@ -195,6 +207,20 @@ mod tests {
     }
 
     #[test]
+    fn cache_sources_suit_each_engine() {
+        let cache = |engine| {
+            let argv = build_argv(&build(engine));
+            let at = argv.iter().position(|a| a == "--cache-from").unwrap();
+            (argv[at + 1].clone(), argv.contains(&"--layers".to_string()))
+        };
+        assert_eq!(cache(Engine::Docker), ("r.io/a/app:main".to_string(), false));
+        assert_eq!(cache(Engine::Podman), ("r.io/a/app".to_string(), false));
+        assert_eq!(cache(Engine::Buildah), ("r.io/a/app".to_string(), true));
+        let without = build_argv(&Build { cache_from: vec![], ..build(Engine::Buildah) });
+        assert!(!without.contains(&"--layers".to_string()));
+    }
+
+    #[test]
     fn digests_from_each_engine() {
         let output = format!("The push refers to repository [r.io/a/app]\n5f70bf18a086: Pushed\nmain: digest: {DIGEST} size: 528\n");
         assert_eq!(digest_from_docker_push(&output).as_deref(), Some(DIGEST));
@@ -215,11 +241,17 @@ mod tests {
             prop_assert_eq!(argv.last().unwrap(), "/s");
         }
 
+        /// The digest docker reports last is found, whatever progress output surrounds it.
         #[test]
-        fn docker_output_noise_never_yields_a_bad_digest(noise in "\\PC{0,200}") {
-            if let Some(d) = digest_from_docker_push(&noise) {
-                prop_assert!(is_digest(&d));
-            }
+        fn the_reported_digest_is_found_among_noise(
+            before in "[ -~\n]{0,200}",
+            // No ':' after it, so no later "digest: " line.
+            after in "[ -9;-~\n]{0,200}",
+            hex in "[0-9a-f]{64}",
+        ) {
+            let digest = format!("sha256:{hex}");
+            let output = format!("{before}\nmain: digest: {digest} size: 528\n{after}");
+            prop_assert_eq!(digest_from_docker_push(&output), Some(digest));
         }
     }
 }

@@ -135,6 +135,28 @@ fn check_path_component(component: &str) -> std::result::Result<(), String> {
     Ok(())
 }
 
+/// An image reference that may carry a tag or a digest (`cacheFrom`):
+/// checks it and returns its repository part.
+pub fn parse_image<'a>(input: &str, value: &'a str) -> Result<&'a str> {
+    let (named, digest) = match value.split_once('@') {
+        Some((named, digest)) => (named, Some(digest)),
+        None => (value, None),
+    };
+    let last_slash = named.rfind('/').map_or(0, |i| i + 1);
+    let (repository, tag) = match named[last_slash..].split_once(':') {
+        Some((_, tag)) => (&named[..named.len() - tag.len() - 1], Some(tag)),
+        None => (named, None),
+    };
+    parse_repository(input, repository)?;
+    if let Some(tag) = tag {
+        check_tag(input, tag)?;
+    }
+    if let Some(digest) = digest.filter(|d| !crate::build_plan::is_digest(d)) {
+        return Err(TaskError::input(input, format!("\"{value}\" has \"{digest}\" where a sha256: digest belongs")));
+    }
+    Ok(repository)
+}
+
 /// Checks one tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
 pub fn check_tag(input: &str, tag: &str) -> Result<()> {
     let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
@@ -213,6 +235,17 @@ mod tests {
         assert!(check_tag("tags", "").is_err());
     }
 
+    #[test]
+    fn images_with_a_tag_or_digest() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        assert_eq!(parse_image("cacheFrom", "msr.example.com:5443/web/app:main"), Ok("msr.example.com:5443/web/app"));
+        assert_eq!(parse_image("cacheFrom", "msr.example.com:5443/web/app"), Ok("msr.example.com:5443/web/app"));
+        assert_eq!(parse_image("cacheFrom", &format!("msr.example.com/web/app:v1@{digest}")), Ok("msr.example.com/web/app"));
+        assert!(parse_image("cacheFrom", "msr.example.com/web/app:-x").unwrap_err().to_string().starts_with("Input 'cacheFrom': \"-x\""));
+        assert!(parse_image("cacheFrom", "msr.example.com/web/app@sha256:12").unwrap_err().to_string().contains("digest"));
+        assert!(parse_image("cacheFrom", "msr.example.com/Web/app:v1").unwrap_err().to_string().contains("lower case"));
+    }
+
     proptest! {
         #[test]
         fn grammar_names_are_accepted(
@@ -235,6 +268,7 @@ mod tests {
         fn arbitrary_input_never_panics(value in "\\PC{0,80}", tag in "\\PC{0,20}") {
             let _ = parse_repository("repository", &value);
             let _ = check_tag("tags", &tag);
+            let _ = parse_image("cacheFrom", &value);
         }
     }
 }

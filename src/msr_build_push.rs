@@ -200,7 +200,7 @@ pub fn plan(request: PlanRequest) -> Result<Plan> {
         build_args,
         labels,
         images: images.clone(),
-        cache_from: inputs.raw("cacheFrom").lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect(),
+        cache_from: cache_sources(inputs.raw("cacheFrom"))?,
         secrets: build_secrets(inputs.raw("secrets"))?,
         extra_arguments: shell_words::split("arguments", inputs.raw("arguments"))?,
         auth_file: auth_file.clone(),
@@ -277,6 +277,18 @@ fn user_build_args(text: &str, tokens: &Tokens) -> Result<Vec<BuildArg>> {
         args.push(BuildArg { name: name.to_string(), value });
     }
     Ok(args)
+}
+
+/// One image per line, each checked, its repository kept for podman and buildah.
+fn cache_sources(text: &str) -> Result<Vec<build_plan::CacheSource>> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|reference| {
+            let repository = image_reference::parse_image("cacheFrom", reference)?.to_string();
+            Ok(build_plan::CacheSource { reference: reference.to_string(), repository })
+        })
+        .collect()
 }
 
 /// `id=ENV_VAR` lines.
@@ -485,8 +497,8 @@ mod tests {
                 "--platform", "linux/arm64", "--build-arg", "BASE=busybox", "--build-arg", "FROM_ENV", "--build-arg",
                 "COMMIT_ID=override-1234", "--label", "com.azure.dev.image.system.teamproject=web", "--label",
                 "com.azure.dev.image.build.repository.uri=https://dev.azure.com/contoso/web/_git/techorama", "--label",
-                "com.example.team=web", "-t", "127.0.0.1:5000/web/app:v1", "--cache-from", "127.0.0.1:5000/web/app:cache",
-                "--secret", "id=nuget,env=NUGET_TOKEN", "--layers", "--build-arg", "X=a b", "/s",
+                "com.example.team=web", "-t", "127.0.0.1:5000/web/app:v1", "--cache-from", "127.0.0.1:5000/web/app",
+                "--secret", "id=nuget,env=NUGET_TOKEN", "--layers", "--layers", "--build-arg", "X=a b", "/s",
             ]
         );
         assert_eq!(

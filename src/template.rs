@@ -47,12 +47,13 @@ struct SemVer {
     version: String,
 }
 
-/// One expanded template, and whether every token in it expanded to nothing
-/// (so that `tags` can skip `{{version}}` on a build that is not a release).
+/// One expanded template, and whether a token in it expanded to nothing (so that
+/// `tags` can skip `{{version}}` on a build that is not a release, and
+/// `{{branch}}-{{build_number}}` on a tag build, rather than push `-20261203.1`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Expansion {
     pub text: String,
-    pub only_empty_tokens: bool,
+    pub has_empty_token: bool,
 }
 
 impl Tokens {
@@ -110,8 +111,7 @@ impl Tokens {
     pub fn expand(&self, input: &str, template: &str) -> Result<Expansion> {
         let mut text = String::with_capacity(template.len());
         let mut rest = template;
-        let mut saw_token = false;
-        let mut all_empty = true;
+        let mut has_empty_token = false;
         while let Some(open) = rest.find("{{") {
             text.push_str(&rest[..open]);
             let after = &rest[open + 2..];
@@ -119,23 +119,22 @@ impl Tokens {
                 TaskError::input(input, format!("'{{{{' without a closing '}}}}' in \"{template}\""))
             })?;
             let value = self.value(after[..close].trim(), input)?;
-            saw_token = true;
-            all_empty &= value.is_empty();
+            has_empty_token |= value.is_empty();
             text.push_str(&value);
             rest = &after[close + 2..];
         }
         text.push_str(rest);
-        Ok(Expansion { text, only_empty_tokens: saw_token && all_empty })
+        Ok(Expansion { text, has_empty_token })
     }
 
     /// A list input (`tags`): one entry per line or comma-separated, trimmed,
-    /// expanded, de-duplicated in order; entries whose tokens are all empty are skipped.
+    /// expanded, de-duplicated in order; an entry with a token that is empty here is skipped.
     pub fn expand_list(&self, input: &str, text: &str) -> Result<Vec<String>> {
         let mut out: Vec<String> = Vec::new();
         for entry in text.split(['\n', ',']).map(str::trim).filter(|e| !e.is_empty()) {
             let expansion = self.expand(input, entry)?;
             let value = expansion.text.trim();
-            if expansion.only_empty_tokens || value.is_empty() {
+            if expansion.has_empty_token || value.is_empty() {
                 continue;
             }
             if !out.iter().any(|v| v == value) {
@@ -307,8 +306,12 @@ mod tests {
             .unwrap();
         assert_eq!(tags, ["0123456", "latest", "main"]);
         let release = Tokens::new(&info("refs/tags/v3.1.0"));
-        let tags = release.expand_list("tags", "{{version}}\nv{{major}}\n{{branch}}").unwrap();
-        assert_eq!(tags, ["3.1.0", "v3"]);
+        let tags = release
+            .expand_list("tags", "{{version}}\nv{{major}}\n{{branch}}\n{{branch}}-{{build_number}}\n{{tag}}-{{sha}}")
+            .unwrap();
+        assert_eq!(tags, ["3.1.0", "v3", "v3.1.0-0123456"]);
+        let branch_build = tokens.expand_list("tags", "{{version}}-{{sha}}\n{{branch}}-{{build_number}}").unwrap();
+        assert_eq!(branch_build, ["main-20261203.3"]);
     }
 
     proptest! {
