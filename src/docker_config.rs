@@ -82,9 +82,24 @@ pub fn merge(existing: &str, path: &str, registry: &str, auth: Option<&str>) -> 
 /// registries keep working; for a `config` login (`auth` given) it leaves out
 /// what would hide the new entry from docker: a `credsStore` and a helper
 /// for this registry.
-pub fn create(user_config: Option<&str>, registry: &str, auth: Option<&str>) -> Written {
+///
+/// docker looks for CLI plugins (buildx) in `$DOCKER_CONFIG/cli-plugins`, so the
+/// user's own plugin folder (`user_plugins`, when there is one) and extra plugin
+/// folders are listed in `cliPluginsExtraDirs`; it passes the `proxies` of its
+/// config to builds, so those are kept too.
+pub fn create(user_config: Option<&str>, user_plugins: Option<&str>, registry: &str, auth: Option<&str>) -> Written {
     let user = user_config.and_then(|t| serde_json::from_str::<Value>(t).ok());
     let mut config = Map::new();
+    if let Some(proxies @ Value::Object(_)) = user.as_ref().and_then(|u| u.get("proxies")) {
+        config.insert("proxies".into(), proxies.clone());
+    }
+    let mut plugin_dirs: Vec<Value> = user_plugins.map(|d| Value::String(d.to_string())).into_iter().collect();
+    if let Some(Value::Array(extra)) = user.as_ref().and_then(|u| u.get("cliPluginsExtraDirs")) {
+        plugin_dirs.extend(extra.iter().filter(|d| d.is_string()).cloned());
+    }
+    if !plugin_dirs.is_empty() {
+        config.insert("cliPluginsExtraDirs".into(), Value::Array(plugin_dirs));
+    }
     if let Some(Value::Object(helpers)) = user.as_ref().and_then(|u| u.get("credHelpers")) {
         let kept: Map<String, Value> = helpers
             .iter()
@@ -160,7 +175,7 @@ mod tests {
 
     #[test]
     fn creates_the_documented_shape() {
-        let written = create(None, "msr.example.com", Some("dTpw"));
+        let written = create(None, None, "msr.example.com", Some("dTpw"));
         assert_eq!(json(&written.contents), json(r#"{"auths":{"msr.example.com":{"auth":"dTpw"}}}"#));
         assert!(written.warnings.is_empty());
     }
@@ -169,18 +184,29 @@ mod tests {
     fn fresh_config_keeps_helpers_that_do_not_hide_the_entry() {
         let user = r#"{"auths":{"other.io":{"auth":"c2VjcmV0"}},"credsStore":"desktop",
                        "credHelpers":{"msr.example.com":"msr","gcr.io":"gcloud"}}"#;
-        let written = create(Some(user), "msr.example.com", Some("dTpw"));
+        let written = create(Some(user), None, "msr.example.com", Some("dTpw"));
         assert_eq!(
             json(&written.contents),
             json(r#"{"auths":{"msr.example.com":{"auth":"dTpw"}},"credHelpers":{"gcr.io":"gcloud"}}"#)
         );
         // docker login stores the token through the user's helpers and store.
-        let docker = create(Some(user), "msr.example.com", None);
+        let docker = create(Some(user), None, "msr.example.com", None);
         assert_eq!(
             json(&docker.contents),
             json(r#"{"credsStore":"desktop","credHelpers":{"msr.example.com":"msr","gcr.io":"gcloud"}}"#)
         );
-        assert_eq!(json(&create(Some("not json"), "r", None).contents), json("{}"));
+        assert_eq!(json(&create(Some("not json"), None, "r", None).contents), json("{}"));
+    }
+
+    #[test]
+    fn fresh_config_keeps_the_users_proxies_and_plugins() {
+        let user = r#"{"proxies":{"default":{"httpProxy":"http://p:3128"}},"cliPluginsExtraDirs":["/opt/plugins"],"auths":{}}"#;
+        let written = create(Some(user), Some("/h/.docker/cli-plugins"), "r", Some("eA=="));
+        assert_eq!(
+            json(&written.contents),
+            json(r#"{"auths":{"r":{"auth":"eA=="}},"proxies":{"default":{"httpProxy":"http://p:3128"}},
+                     "cliPluginsExtraDirs":["/h/.docker/cli-plugins","/opt/plugins"]}"#)
+        );
     }
 
     #[test]

@@ -47,16 +47,25 @@ fn parent_directory(path: &str) -> &str {
     }
 }
 
+/// The `buildContext` that means the Dockerfile's directory (its default, as in
+/// the built-in Docker task). A sentinel because the agent roots an empty path
+/// input at the sources directory, which must stay sayable (`.`).
+const DOCKERFILE_DIRECTORY: &str = "**";
+
 /// Resolves `dockerfile` (default `Dockerfile`) and `buildContext` (default:
-/// the Dockerfile's directory) against the sources directory.
+/// the Dockerfile's directory) against the sources directory. An input that is
+/// absent (the shim's `None`) stands for the sources directory itself.
 pub fn source(request: SourceRequest) -> Result<Source> {
     let resolve = |path: &str| {
         if is_absolute(path) { path.to_string() } else { join(&request.sources_directory, path) }
     };
     let dockerfile = resolve(request.inputs.optional("dockerfile").unwrap_or("Dockerfile"));
     let context = match request.inputs.optional("buildContext") {
+        Some(context) if context.trim_end_matches(['/', '\\']).rsplit(['/', '\\']).next() == Some(DOCKERFILE_DIRECTORY) => {
+            parent_directory(&dockerfile).to_string()
+        }
         Some(context) => resolve(context),
-        None => parent_directory(&dockerfile).to_string(),
+        None => request.sources_directory.clone(),
     };
     let auth_file = request.docker_config.as_deref().filter(|d| !d.trim().is_empty()).map(|d| join(d, "config.json"));
     Ok(Source { dockerfile, context, auth_file })
@@ -603,7 +612,13 @@ mod tests {
                 auth_file: Some("/w/_temp/docker-config-1/config.json".into())
             }
         );
-        assert_eq!(src(&[("dockerfile", "/w/s/src/web/Dockerfile")]).context, "/w/s/src/web");
+        // The default `**`, rooted by the agent: the Dockerfile's directory.
+        let web = |context| src(&[("dockerfile", "/w/s/src/web/Dockerfile"), ("buildContext", context)]).context;
+        assert_eq!(web("/w/s/**"), "/w/s/src/web");
+        assert_eq!(web("**"), "/w/s/src/web");
+        // `.` and $(Build.SourcesDirectory) reach the core as no value: the sources directory.
+        assert_eq!(src(&[("dockerfile", "/w/s/src/web/Dockerfile")]).context, "/w/s");
+        assert_eq!(web("/w/s/src"), "/w/s/src");
         let relative = src(&[("dockerfile", "app/Dockerfile"), ("buildContext", "/ctx")]);
         assert_eq!((relative.dockerfile.as_str(), relative.context.as_str()), ("/w/s/app/Dockerfile", "/ctx"));
         let windows = source(SourceRequest {

@@ -155,6 +155,9 @@ pub struct WriteRequest {
     pub existing: Option<String>,
     /// How the check went (`Next::Verified.how`), None when not checked.
     pub verified: Option<String>,
+    /// Whether `cli-plugins` exists beside `readConfig` (the user's own docker plugins).
+    #[serde(default)]
+    pub user_cli_plugins: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -231,7 +234,10 @@ pub fn write(r: &WriteRequest) -> Result<Writing> {
     let config_file = format!("{directory}/config.json");
     let created = plan.merge_into.is_none();
     let written = if created {
-        Some(docker_config::create(r.existing.as_deref(), &credentials.registry, auth.as_deref()))
+        let user_plugins = r.user_cli_plugins.then(|| {
+            format!("{}/cli-plugins", plan.read_config.rsplit_once('/').map_or("", |(directory, _)| directory))
+        });
+        Some(docker_config::create(r.existing.as_deref(), user_plugins.as_deref(), &credentials.registry, auth.as_deref()))
     } else if auth.is_some() {
         Some(docker_config::merge(r.existing.as_deref().unwrap_or(""), &config_file, &credentials.registry, auth.as_deref())?)
     } else {
@@ -468,7 +474,13 @@ mod tests {
     }
 
     fn write_request(r: PlanRequest, directory: &str, existing: Option<&str>) -> WriteRequest {
-        WriteRequest { plan: r, directory: directory.into(), existing: existing.map(String::from), verified: Some("HTTP Basic".into()) }
+        WriteRequest {
+            plan: r,
+            directory: directory.into(),
+            existing: existing.map(String::from),
+            verified: Some("HTTP Basic".into()),
+            user_cli_plugins: false,
+        }
     }
 
     #[test]

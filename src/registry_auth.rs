@@ -13,6 +13,11 @@ use std::collections::BTreeMap;
 /// `host[:port]` that Docker uses as the `config.json` key.
 pub fn normalise_registry(input: &str, value: &str) -> Result<String> {
     let value = value.trim();
+    // Before any message quotes the value: credentials typed into it must not reach the log.
+    let after_scheme = value.split_once("://").map_or(value, |(_, rest)| rest);
+    if after_scheme.split('/').next().unwrap_or("").contains('@') {
+        return Err(TaskError::input(input, "the value contains credentials (user:token@); pass them in 'username' and 'accessToken'"));
+    }
     let rest = strip_prefix_ignore_case(value, "https://").unwrap_or(value);
     if rest.contains("://") {
         return Err(TaskError::input(input, format!("\"{value}\" is not an HTTPS address; give the MSR host, for example msr.example.com")));
@@ -20,9 +25,6 @@ pub fn normalise_registry(input: &str, value: &str) -> Result<String> {
     let host_port = rest.strip_suffix('/').unwrap_or(rest);
     if host_port.contains('/') {
         return Err(TaskError::input(input, format!("\"{value}\" has a path; give only the MSR host and optional port, for example msr.example.com:8443")));
-    }
-    if host_port.contains('@') {
-        return Err(TaskError::input(input, format!("\"{value}\" contains credentials; pass them in 'username' and 'accessToken'")));
     }
     let (host, port) = split_port(host_port).ok_or_else(|| invalid_host(input, value))?;
     if !valid_host(host) {
@@ -518,6 +520,15 @@ mod tests {
             let error = normalise_registry("registry", typed).unwrap_err().to_string();
             assert!(error.starts_with("Input 'registry': "), "{error}");
             assert!(error.contains(problem), "{typed}: {error}");
+        }
+    }
+
+    #[test]
+    fn credentials_in_the_value_are_never_quoted() {
+        for typed in ["https://robot:s3cr3t-token@msr.example.com/x", "http://u:s3cr3t-token@msr.example.com", "u:s3cr3t-token@msr.example.com/web"] {
+            let error = normalise_registry("registry", typed).unwrap_err().to_string();
+            assert!(error.contains("contains credentials"), "{error}");
+            assert!(!error.contains("s3cr3t-token"), "{error}");
         }
     }
 

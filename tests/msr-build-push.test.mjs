@@ -198,6 +198,22 @@ test('push false builds only; an undeclared build-arg is a warning', async () =>
   }
 });
 
+test('buildContext: the Dockerfile\'s directory by default, the repository root for .', async () => {
+  const { job, docker, env } = stubJob();
+  try {
+    for (const [buildContext, expected] of [[undefined, path.join(job.sourcesDirectory, 'src', 'web')],
+      ['.', job.sourcesDirectory], ['src', path.join(job.sourcesDirectory, 'src')]]) {
+      const inputs = { repository: REPOSITORY, dockerfile: 'src/web/Dockerfile', push: 'false', buildContext };
+      if (buildContext === undefined) delete inputs.buildContext;
+      const report = await job.step('MsrBuildPush', { inputs, env });
+      assert.equal(report.result, 'Succeeded', report.message ?? report.stderr);
+      assert.equal(docker.calls().at(-1).argv.at(-1), expected, `buildContext ${buildContext}`);
+    }
+  } finally {
+    job.dispose();
+  }
+});
+
 const badInputs = [
   ['an invalid image name', { repository: 'msr.example.com/Web/Techorama' },
     /^Input 'repository': "msr\.example\.com\/Web\/Techorama" is not a valid image name: repository names must be lower case/],

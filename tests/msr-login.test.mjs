@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { Job } from './rig/agent.mjs';
-import { freePort, startRegistry } from './rig/registry.mjs';
+import { PROXY_ONLY_HOST, freePort, startRegistry } from './rig/registry.mjs';
 import { startTokenRegistry } from './rig/token-issuer.mjs';
 import { hasTool, pathWith, recordingStub, requireTool } from './rig/tools.mjs';
 
@@ -188,12 +188,13 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
   test('goes through the agent proxy with a CONNECT tunnel', async (t) => {
     if (!ready(t)) return;
     const tunnels = [];
+    // The registry's name resolves only here, as on an agent that reaches MSR only through its proxy.
     const proxy = net.createServer((client) => {
       client.once('data', (head) => {
         const [, target] = /^CONNECT (\S+) HTTP/.exec(head.toString('latin1')) || [];
         tunnels.push(target);
         const [host, port] = target.split(/:(?=\d+$)/);
-        const upstream = net.connect(Number(port), host, () => {
+        const upstream = net.connect(Number(port), host === PROXY_ONLY_HOST ? '127.0.0.1' : host, () => {
           client.write('HTTP/1.1 200 Connection established\r\n\r\n');
           upstream.pipe(client);
           client.pipe(upstream);
@@ -205,9 +206,11 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
     await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const job = trustingJob({ secrets, variables: { 'Agent.ProxyUrl': `http://127.0.0.1:${proxy.address().port}` } });
     try {
-      const report = await job.step('MsrLogin', { inputs: inputs(basic.host) });
+      const registry = `${PROXY_ONLY_HOST}:${basic.port}`;
+      const report = await job.step('MsrLogin', { inputs: inputs(registry) });
       assert.equal(report.result, 'Succeeded', report.message);
-      assert.deepEqual(tunnels, [basic.host, basic.host]);
+      assert.deepEqual(tunnels, [registry, registry]);
+      assert.match(report.stdout, new RegExp(`MSR at ${registry} accepted the credentials`));
       assertNoLeak(report);
     } finally {
       job.dispose();
@@ -215,19 +218,24 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
     }
   });
 
-  test('keeps the user\'s credential helpers but never writes to the user\'s own config', async (t) => {
+  test('keeps the user\'s credential helpers, proxies and plugins but never writes to the user\'s own config', async (t) => {
     if (!ready(t)) return;
     const job = trustingJob({ secrets });
     try {
       const userConfig = path.join(job.home, '.docker', 'config.json');
-      fs.mkdirSync(path.dirname(userConfig), { recursive: true });
-      const original = JSON.stringify({ auths: { 'other.io': { auth: 'b3RoZXI6c2VjcmV0' } }, credHelpers: { 'gcr.io': 'gcloud' } });
+      // A per-user buildx: docker looks for plugins under DOCKER_CONFIG, so the new file points back here.
+      fs.mkdirSync(path.join(job.home, '.docker', 'cli-plugins'), { recursive: true });
+      const proxies = { default: { httpProxy: 'http://proxy.example.com:3128' } };
+      const original = JSON.stringify({
+        auths: { 'other.io': { auth: 'b3RoZXI6c2VjcmV0' } }, credHelpers: { 'gcr.io': 'gcloud' }, proxies,
+      });
       fs.writeFileSync(userConfig, original);
       const report = await job.step('MsrLogin', { inputs: inputs(basic.host) });
       assert.equal(report.result, 'Succeeded', report.message);
       assert.equal(fs.readFileSync(userConfig, 'utf8'), original);
       assert.deepEqual(JSON.parse(fs.readFileSync(path.join(report.outputs.dockerConfig, 'config.json'), 'utf8')), {
-        auths: { [basic.host]: { auth: basicAuth(USER, TOKEN) } }, credHelpers: { 'gcr.io': 'gcloud' },
+        auths: { [basic.host]: { auth: basicAuth(USER, TOKEN) } }, credHelpers: { 'gcr.io': 'gcloud' }, proxies,
+        cliPluginsExtraDirs: [path.join(job.home, '.docker', 'cli-plugins')],
       });
     } finally {
       job.dispose();

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import {
-  startTask, readInputs, readEndpointSecret, registerSecret, runTool, setOutputs, uploadSummary, agentTempDirectory, tl, core,
+  startTask, readInputs, readEndpointSecret, registerSecret, runTool, setOutputs, uploadSummary, agentTempDirectory, log, tl, core,
 } from '../common/runtime.mjs';
 
 // The task variable the core saves for the post-job step (msr_login::SAVED_VARIABLE).
@@ -107,9 +107,9 @@ async function perform(request) {
       // One request per connection: a proxy tunnel must not keep the step alive.
       headers: { ...request.headers, 'user-agent': 'MsrLogin/1 (Azure Pipelines)', accept: 'application/json', connection: 'close' },
       timeout: 30_000,
-      agent: false,
+      // No agent: an agent would open its own connection and ignore createConnection.
+      ...(tunnel ? { createConnection: () => tunnel } : { agent: false }),
     };
-    if (tunnel) options.createConnection = () => tunnel;
     const req = https.request(url, options, (response) => {
       const chunks = [];
       let size = 0;
@@ -140,7 +140,7 @@ async function perform(request) {
 async function verifyCredentials(planRequest, first) {
   let request = first;
   for (;;) {
-    console.log(`Checking the credentials: ${request.description}`);
+    log(`Checking the credentials: ${request.description}`);
     const outcome = await perform(request);
     const next = core.msrLoginVerify({ plan: planRequest, stage: request.stage, outcome });
     if (next.kind === 'verified') {
@@ -165,11 +165,14 @@ async function main(workspace) {
   for (const secret of plan.secrets) registerSecret(secret);
 
   const verified = plan.verify ? await verifyCredentials(planRequest, plan.verify) : null;
-  if (verified) console.log(`MSR at ${plan.registry} accepted the credentials of ${plan.username} (${verified}).`);
+  if (verified) log(`MSR at ${plan.registry} accepted the credentials of ${plan.username} (${verified}).`);
 
   const existing = readFileOrNull(plan.readConfig);
   const directory = plan.mergeInto ?? fs.realpathSync(workspace.directory('msr-login', { keep: true }));
-  const writing = core.msrLoginWrite({ plan: planRequest, directory, existing, verified });
+  const writing = core.msrLoginWrite({
+    plan: planRequest, directory, existing, verified,
+    userCliPlugins: fs.existsSync(path.join(path.dirname(plan.readConfig), 'cli-plugins')),
+  });
   if (writing.contents !== null) writePrivateFile(writing.configFile, writing.contents);
   if (writing.dockerLogin) {
     const { argv, stdin, env } = writing.dockerLogin;
@@ -182,7 +185,7 @@ async function main(workspace) {
   for (const [name, value] of Object.entries(writing.taskVariables)) tl.setTaskVariable(name, value);
   setOutputs(writing.outputs);
   uploadSummary(writing.summary);
-  console.log(`Logged in to ${plan.registry} as ${plan.username}; DOCKER_CONFIG=${directory}`);
+  log(`Logged in to ${plan.registry} as ${plan.username}; DOCKER_CONFIG=${directory}`);
 }
 
 async function postJob() {
@@ -206,7 +209,7 @@ async function postJob() {
   }
   if (answer.kind === 'removeDirectory') fs.rmSync(answer.path, { recursive: true, force: true });
   if (answer.kind === 'rewrite') writePrivateFile(answer.path, answer.contents);
-  if (answer.message) console.log(answer.message);
+  if (answer.message) log(answer.message);
 }
 
 startTask({ main, postJob });

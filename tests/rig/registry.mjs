@@ -18,7 +18,10 @@ export function freePort() {
   });
 }
 
-/** A test CA and a server certificate for 127.0.0.1 and localhost, made with openssl. */
+/** A name that never resolves: only a test proxy that maps it reaches the registry. */
+export const PROXY_ONLY_HOST = 'msr.proxy-only.test';
+
+/** A test CA and a server certificate for 127.0.0.1, localhost and PROXY_ONLY_HOST, made with openssl. */
 export function makeCertificates(dir, { commonName = '127.0.0.1' } = {}) {
   const file = (name) => path.join(dir, name);
   const openssl = (...args) => execFileSync('openssl', args, { stdio: 'pipe' });
@@ -28,7 +31,7 @@ export function makeCertificates(dir, { commonName = '127.0.0.1' } = {}) {
   openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', `/CN=${commonName}`,
     '-keyout', file('server-key.pem'), '-out', file('server.csr'));
   fs.writeFileSync(file('server.ext'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n');
+    `subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:${PROXY_ONLY_HOST}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
   openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca-key.pem'),
     '-CAcreateserial', '-days', '2', '-out', file('server.pem'), '-extfile', file('server.ext'));
   return { ca: file('ca.pem'), cert: file('server.pem'), key: file('server-key.pem') };
