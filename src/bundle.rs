@@ -148,8 +148,7 @@ fn read_entries(zip: &[u8]) -> std::result::Result<Vec<Entry>, String> {
                 zip::CompressionMethod::Stored => false,
                 zip::CompressionMethod::Deflated => true,
                 other => {
-                    let method = other.to_u16();
-                    return Err(format!("the entry '{}' cannot be inflated (compression method not supported: {method})", shown(&name)));
+                    return Err(format!("the entry '{}' cannot be inflated (compression method not supported: {other:?})", shown(&name)));
                 }
             };
             let expected_crc = file.crc32();
@@ -201,6 +200,13 @@ fn crc32(data: &[u8]) -> u32 {
     !data.iter().fold(!0u32, |crc, &byte| TABLE[((crc ^ u32::from(byte)) & 0xFF) as usize] ^ (crc >> 8))
 }
 
+/// What macOS adds when a bundle folder is zipped again in Finder (`__MACOSX/`,
+/// `._name`, `.DS_Store`): not part of the bundle, and it would hide its folder.
+fn is_macos_metadata(path: &[String]) -> bool {
+    path.first().is_some_and(|top| top == "__MACOSX")
+        || path.last().is_some_and(|name| name.starts_with("._") || name == ".DS_Store")
+}
+
 /// A bundle zipped together with its folder has every entry under one top
 /// folder: the bundle starts there.
 fn strip_common_folder(entries: &mut [Entry]) {
@@ -248,6 +254,7 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
     }
     let refuse = |reason: String| TaskError::input(input, format!("refused the client bundle: {reason}."));
     let mut entries = read_entries(zip).map_err(refuse)?;
+    entries.retain(|e| !is_macos_metadata(&e.path));
     strip_common_folder(&mut entries);
 
     let mut files = BTreeMap::new();
@@ -266,7 +273,8 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
             }
         }
     }
-    if let Some(both) = files.keys().find(|f| directories.contains(*f)) {
+    let folded_directories: BTreeSet<String> = directories.iter().map(|d| d.to_ascii_lowercase()).collect();
+    if let Some(both) = files.keys().find(|f| folded_directories.contains(&f.to_ascii_lowercase())) {
         return Err(refuse(format!("'{}' is both a file and a folder", shown(both))));
     }
     let has_env = ENV_FILES.iter().any(|f| files.contains_key(*f));
@@ -358,6 +366,12 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
     }
 
     let docker_host = env_value("DOCKER_HOST").or_else(|| endpoint("docker"));
+    if let Some(host) = docker_host.as_deref().filter(|h| !is_docker_host(h)) {
+        return Err(refuse(format!("its DOCKER_HOST \"{}\" is not a tcp://, unix://, ssh:// or npipe:// address", shown(host))));
+    }
+    if let Some(version) = env_value("COMPOSE_TLS_VERSION").filter(|v| !matches!(v.as_str(), "TLSv1" | "TLSv1_1" | "TLSv1_2" | "TLSv1_3")) {
+        return Err(refuse(format!("its COMPOSE_TLS_VERSION \"{}\" is not TLSv1, TLSv1_1, TLSv1_2 or TLSv1_3", shown(&version))));
+    }
     let kubeconfig_path = files.contains_key("kube.yml").then(|| env_files::join(directory, "kube.yml"));
     let mut variables = Vec::new();
     let mut set = |name: &str, value: Option<String>| {
@@ -399,6 +413,14 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
         docker_host,
         kubernetes_server: kube.and_then(|k| k.server).or_else(|| endpoint("kubernetes")),
         certificate_not_after: validity.not_after,
+    })
+}
+
+/// An address docker accepts in DOCKER_HOST: a known scheme, then printable text
+/// without spaces (it becomes a job variable and is printed).
+fn is_docker_host(host: &str) -> bool {
+    ["tcp://", "unix://", "ssh://", "npipe://"].iter().any(|scheme| {
+        host.strip_prefix(scheme).is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_graphic() && b != b'#'))
     })
 }
 

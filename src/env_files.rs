@@ -154,7 +154,9 @@ fn sh_word(word: &str) -> Result<Vec<Part>, &'static str> {
                 rest = &rest[end + 1..];
             }
             '$' | '`' | '\\' => return Err(NEEDS_SHELL),
-            ' ' | '\t' | ';' | '&' | '|' | '<' | '>' | '(' | ')' | '*' | '?' | '[' | '~' | '#' if !quoted => {
+            // `[` stays: an IPv6 DOCKER_HOST (tcp://[fd00::10]:443) is literal text to sh, since
+            // an assignment is never globbed.
+            ' ' | '\t' | ';' | '&' | '|' | '<' | '>' | '(' | ')' | '*' | '?' | '~' | '#' if !quoted => {
                 return Err(NEEDS_SHELL)
             }
             c => push_text(&mut parts, c),
@@ -379,6 +381,8 @@ export KUBECONFIG=$PWD/kube.yml
             let parsed = parse_sh(&format!("export DOCKER_CERT_PATH={value}\n")).unwrap();
             assert_eq!(parsed[0].resolve("/d"), "/d", "{value}");
         }
+        let ipv6 = parse_sh("export DOCKER_HOST=tcp://[fd00::10]:443\n").unwrap();
+        assert_eq!(ipv6[0].resolve("/d"), "tcp://[fd00::10]:443");
         let parsed = parse_sh("export KUBECONFIG=\"$(pwd)/kube.yml\"\nexport X='a $b'\n").unwrap();
         assert_eq!(resolved(&parsed, "C:\\agent\\_temp\\b"), pairs(&[("KUBECONFIG", "C:\\agent\\_temp\\b\\kube.yml"), ("X", "a $b")]));
     }

@@ -39,7 +39,7 @@ pub fn version_probes(helm: &str) -> Vec<Vec<String>> {
 pub fn parse_version(output: &str) -> Result<HelmVersion> {
     let unreadable = || {
         let first = output.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("nothing");
-        TaskError::other(format!("Could not read the Helm version from `helm version` (it printed: {first})."))
+        TaskError::input("helmPath", format!("could not read the Helm version from `helm version` (it printed: {first})"))
     };
     let bytes = output.as_bytes();
     let start = (0..bytes.len())
@@ -59,9 +59,7 @@ pub fn parse_version(output: &str) -> Result<HelmVersion> {
     }
     let major: u32 = numbers[0].parse().map_err(|_| unreadable())?;
     if !(2..=4).contains(&major) {
-        return Err(TaskError::other(format!(
-            "Helm v{text} is not supported: this task drives Helm 2, 3 and 4."
-        )));
+        return Err(TaskError::input("helmPath", format!("Helm v{text} is not supported: this task drives Helm 2, 3 and 4")));
     }
     Ok(HelmVersion { major, version: format!("v{text}") })
 }
@@ -126,10 +124,14 @@ impl Timeout {
     }
 }
 
-/// Escapes a `--set`/`--set-string` value: Helm splits `a=1,b=2` at commas and
-/// reads `\` as an escape, so both are escaped to keep the value whole.
+/// Escapes a `--set`/`--set-string` value: Helm splits `a=1,b=2` at commas, reads
+/// `\` as an escape and a leading `{` as a list (`{a,b}`), so all three are escaped
+/// to keep the value one value.
 pub fn escape_set_value(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
+    let mut out = String::with_capacity(value.len() + 1);
+    if value.starts_with('{') {
+        out.push('\\');
+    }
     for c in value.chars() {
         if c == '\\' || c == ',' {
             out.push('\\');
@@ -326,11 +328,11 @@ mod tests {
         }
         assert_eq!(
             parse_version("v1.2.3").unwrap_err().to_string(),
-            "Helm v1.2.3 is not supported: this task drives Helm 2, 3 and 4."
+            "Input 'helmPath': Helm v1.2.3 is not supported: this task drives Helm 2, 3 and 4"
         );
         assert_eq!(
             parse_version("\nError: unknown flag: --client\n").unwrap_err().to_string(),
-            "Could not read the Helm version from `helm version` (it printed: Error: unknown flag: --client)."
+            "Input 'helmPath': could not read the Helm version from `helm version` (it printed: Error: unknown flag: --client)"
         );
         assert!(parse_version("").is_err());
         assert!(parse_version("dev9.1").is_err());
@@ -454,10 +456,15 @@ mod tests {
         }
     }
 
-    /// Helm's strvals reading of one `key=value` pair: `\x` is `x`, a bare comma ends the value.
+    /// Helm's strvals reading of one `key=value` pair: a leading `{` makes a list (not
+    /// one value), `\x` is `x`, a bare comma ends the value.
     fn helm_reads(pair: &str) -> (String, bool) {
+        let raw = pair.split_once('=').unwrap().1;
+        if raw.starts_with('{') {
+            return (String::new(), false);
+        }
         let mut value = String::new();
-        let mut chars = pair.split_once('=').unwrap().1.chars();
+        let mut chars = raw.chars();
         while let Some(c) = chars.next() {
             match c {
                 '\\' => value.push(chars.next().unwrap()),

@@ -90,6 +90,9 @@ pub struct PlanRequest {
     pub kubeconfig_exists: bool,
     /// The answer of the last version probe run.
     pub version_exit_code: i32,
+    /// Why the version probe could not start (`ENOENT`, `EACCES`), when it could not.
+    #[serde(default)]
+    pub version_start_failure: Option<String>,
     pub version_stdout: String,
     pub version_stderr: String,
 }
@@ -119,6 +122,19 @@ pub fn plan(r: &PlanRequest) -> Result<Plan> {
         (Some(file), Source::Bundle) => return Err(TaskError::input("bundle", format!("its kubeconfig {file} was not extracted"))),
     };
     let (upgrade, mut warnings) = read_upgrade(&r.inputs, &r.build_info, kubeconfig)?;
+    if let Some(failure) = &r.version_start_failure {
+        let on_path = !upgrade.helm.contains(['/', '\\']);
+        let why = match failure.as_str() {
+            "ENOENT" if on_path => "it is not on the agent's PATH".to_string(),
+            "ENOENT" => "there is no such file".to_string(),
+            "EACCES" => "it is not executable".to_string(),
+            other => format!("it could not be started: {other}"),
+        };
+        return Err(TaskError::input(
+            "helmPath",
+            format!("{} cannot be run ({why}); install Helm 2, 3 or 4 on the agent or give the path of its binary", upgrade.helm),
+        ));
+    }
     if r.version_exit_code != 0 {
         let said = r.version_stderr.lines().map(str::trim).find(|l| !l.is_empty());
         return Err(TaskError::input(
@@ -214,6 +230,9 @@ fn render_summary(upgrade: &Upgrade, r: &OutcomeRequest, state: Option<&ReleaseS
         rows.push(("Revision", state.revision.to_string()));
         rows.push(("Status", state.status.clone()));
     }
+    if r.upgrade_exit_code != 0 {
+        rows.push(("Result", format!("helm upgrade failed with exit code {}", r.upgrade_exit_code)));
+    }
     rows.push(("Helm", r.helm.version.clone()));
     rows.push(("Credentials", credentials.to_string()));
     summary::render("MKE Helm deploy", &rows)
@@ -281,16 +300,22 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
     text.lines().map(str::trim).filter(|l| !l.is_empty())
 }
 
+/// `key=value` lines; white space around `=` is not part of either (`replicaCount = 3`
+/// must stay the number 3). Errors count every line, blank ones too.
 fn key_values(inputs: &Inputs, input: &str) -> Result<Vec<(String, String)>> {
-    lines(inputs.raw(input))
+    inputs
+        .raw(input)
+        .lines()
         .enumerate()
-        .map(|(i, line)| {
+        .map(|(i, line)| (i + 1, line.trim()))
+        .filter(|(_, line)| !line.is_empty())
+        .map(|(number, line)| {
             let (key, value) = line
                 .split_once('=')
-                .ok_or_else(|| TaskError::input(input, format!("line {} \"{line}\" is not key=value", i + 1)))?;
+                .ok_or_else(|| TaskError::input(input, format!("line {number} \"{line}\" is not key=value")))?;
             let key = key.trim();
             check_key(input, key)?;
-            Ok((key.to_string(), value.to_string()))
+            Ok((key.to_string(), value.trim().to_string()))
         })
         .collect()
 }
@@ -358,6 +383,7 @@ mod tests {
             kubeconfig: Some("/t/kube.yml".into()),
             kubeconfig_exists: true,
             version_exit_code: 0,
+            version_start_failure: None,
             version_stdout: version.into(),
             version_stderr: String::new(),
         })
@@ -395,6 +421,7 @@ mod tests {
             (&[("imageTag", "{{shaa}}")], "Input 'imageTag': unknown template token {{shaa}}"),
             (&[("imageTagKey", "image tag")], "Input 'imageTagKey'"),
             (&[("setValues", "a=1\nnovalue")], "Input 'setValues': line 2 \"novalue\" is not key=value"),
+            (&[("setValues", "a=1\n\n  \nnovalue")], "Input 'setValues': line 4 \"novalue\" is not key=value"),
             (&[("setStringValues", "=x")], "Input 'setStringValues': \"\" is not a values key"),
             (&[("timeout", "soon")], "Input 'timeout'"),
             (&[("historyMax", "-1")], "Input 'historyMax': expected 0 (no limit) or more, got -1"),
@@ -453,6 +480,7 @@ mod tests {
             kubeconfig: kubeconfig.map(String::from),
             kubeconfig_exists: exists,
             version_exit_code: code,
+            version_start_failure: None,
             version_stdout: "v3.14.0".into(),
             version_stderr: "\nError: permission denied\n".into(),
         };
@@ -467,6 +495,16 @@ mod tests {
             error(request(Source::Kubeconfig, Some("/k"), true, 127)),
             "Input 'helmPath': `helm version` failed with exit code 127 (Error: permission denied); is it Helm 2, 3 or 4?"
         );
+        let start_failure = |helm: &str, failure: &str| {
+            let mut r = request(Source::Kubeconfig, Some("/k"), true, -1);
+            r.inputs = inputs(&[("helmPath", helm)]);
+            r.version_start_failure = Some(failure.into());
+            error(r)
+        };
+        let advice = "install Helm 2, 3 or 4 on the agent or give the path of its binary";
+        assert_eq!(start_failure("helm", "ENOENT"), format!("Input 'helmPath': helm cannot be run (it is not on the agent's PATH); {advice}"));
+        assert_eq!(start_failure("/opt/helm", "ENOENT"), format!("Input 'helmPath': /opt/helm cannot be run (there is no such file); {advice}"));
+        assert_eq!(start_failure("/opt/helm", "EACCES"), format!("Input 'helmPath': /opt/helm cannot be run (it is not executable); {advice}"));
     }
 
     fn outcome_with(upgrade_exit_code: i32, status_exit_code: i32, status_stdout: &str) -> Outcome {
@@ -519,13 +557,24 @@ mod tests {
         assert_eq!(o.warnings, ["releaseRevision and releaseStatus are not set: `helm status` failed with exit code 1."]);
     }
 
+    #[test]
+    fn set_values_lose_the_space_around_equals_and_keep_braces_literal() {
+        let p = plan_with(&[("setValues", "replicaCount = 3"), ("setStringValues", "config={\"a\":1,\"b\":2}")], "v3.14.0").unwrap();
+        let set = |key: &str| {
+            let at = p.upgrade_argv.iter().position(|a| a.starts_with(&format!("{key}="))).unwrap();
+            (p.upgrade_argv[at - 1].as_str(), p.upgrade_argv[at].as_str())
+        };
+        assert_eq!(set("replicaCount"), ("--set", "replicaCount=3"));
+        assert_eq!(set("config"), ("--set-string", r#"config=\{"a":1\,"b":2}"#));
+    }
+
     proptest! {
         #[test]
         fn set_values_reach_helm_whole(value in "[ -~]{0,20}") {
             let text = format!("k={value}");
             let p = plan_with(&[("setValues", &text)], "v3.14.0").unwrap();
             let at = p.upgrade_argv.iter().position(|a| a == "--set").unwrap();
-            let expected = format!("k={}", helm_args::escape_set_value(value.trim_end()));
+            let expected = format!("k={}", helm_args::escape_set_value(value.trim()));
             prop_assert_eq!(&p.upgrade_argv[at + 1], &expected);
         }
     }

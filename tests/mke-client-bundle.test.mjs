@@ -211,6 +211,7 @@ const REFUSED = {
   tooLarge: /inflates to more than 32 MiB/,
   tooManyEntries: /more than the 256 a client bundle can have/,
   commandSubstitution: /env\.sh line 4 needs a shell to evaluate \(`export DOCKER_HOST=\$\(touch /,
+  loggingCommand: /its DOCKER_HOST "#\u200b#vso\[task\.prependpath\]\/tmp\/evil" is not a tcp:\/\/, unix:\/\/, ssh:\/\/ or npipe:\/\/ address/,
   noEnvNoKubeconfig: /neither an env file \(env\.sh, env\.ps1, env\.cmd\) nor kube\.yml/,
 };
 
@@ -232,6 +233,7 @@ for (const [hostile, message] of Object.entries(REFUSED)) {
       assert.ok(!fs.existsSync('/tmp/absolute.txt'));
       assert.ok(!fs.existsSync(marker), 'env.sh must never run');
       assert.deepEqual(Object.keys(report.variables), []);
+      assert.deepEqual(report.prependPath, []);
       assertNoKeyMaterial(report, made);
     });
   });

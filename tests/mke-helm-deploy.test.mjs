@@ -166,7 +166,12 @@ test('a failing upgrade fails the step, says so, and still reports the release s
   assert.deepEqual(report.errors, [report.message]);
   assert.deepEqual(report.outputs, { releaseRevision: '3', releaseStatus: 'failed' });
   assert.match(report.stderr, /UPGRADE FAILED: timed out/);
-  assert.deepEqual(report.summaries, []);
+  // The summary tells the failed run's state too.
+  assert.equal(report.summaries.length, 1);
+  const summary = fs.readFileSync(report.summaries[0], 'utf8');
+  assert.match(summary, /\| Revision \| ` 3 ` \|/);
+  assert.match(summary, /\| Status \| ` failed ` \|/);
+  assert.match(summary, /\| Result \| ` helm upgrade failed with exit code 1 ` \|/);
   assert.equal(helm.argvs().length, 3);
 });
 
@@ -207,11 +212,12 @@ test('a helmPath that is not Helm fails naming the input and what it said', asyn
   assert.equal(notHelm.calls().length, 2);
 });
 
-test('a helmPath that is not there fails the step saying so', async (t) => {
+test('a helmPath that is not there fails the step naming the input', async (t) => {
   const { job, kubeconfig, env } = setUp(t, 3);
   const report = await job.step('MkeHelmDeploy', { env, inputs: { ...BASE_INPUTS, kubeconfig, helmPath: '/nonexistent/helm' } });
   assert.equal(report.result, 'Failed');
-  assert.equal(report.message, "/nonexistent/helm was not found on the agent's PATH.");
+  assert.equal(report.message, "Input 'helmPath': /nonexistent/helm cannot be run (there is no such file); "
+    + 'install Helm 2, 3 or 4 on the agent or give the path of its binary');
 });
 
 /** Directories the bundle extraction made under the job's temp directory. */

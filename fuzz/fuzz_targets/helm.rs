@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
         kubeconfig: Some("/t/kube.yml".into()),
         kubeconfig_exists: true,
         version_exit_code: 0,
+        version_start_failure: None,
         version_stdout: text.to_string(),
         version_stderr: String::new(),
     });

@@ -166,6 +166,20 @@ fn a_bundle_in_a_folder_is_read_from_that_folder() {
 }
 
 #[test]
+fn a_bundle_zipped_again_on_macos_is_read_without_the_finder_metadata() {
+    let mut entries: Vec<_> = ucp32().into_iter().map(|(n, d)| (format!("ucp-bundle-admin/{n}"), d)).collect();
+    entries.push(("__MACOSX/ucp-bundle-admin/._env.sh".into(), b"\0\x05\x16\x07".to_vec()));
+    entries.push(("ucp-bundle-admin/.DS_Store".into(), b"Bud1".to_vec()));
+    entries.push((".DS_Store".into(), b"Bud1".to_vec()));
+    let plan = plan(&request(), &zip_owned(&entries)).unwrap();
+    let mut paths: Vec<_> = plan.files.iter().map(|f| f.path.as_str()).collect();
+    paths.sort();
+    let mut expected: Vec<_> = ucp32().into_iter().map(|(n, _)| n).filter(|n| !n.ends_with('/')).collect();
+    expected.sort();
+    assert_eq!(paths, expected);
+}
+
+#[test]
 fn kubeconfig_file_references_point_into_the_bundle() {
     let kube = "clusters:\n- cluster:\n    certificate-authority: ca.pem\n    server: https://h:6443\n  name: c\n\
         users:\n- name: u\n  user:\n    client-certificate: /Users/someone/bundle/cert.pem\n    client-key: ./key.pem\n";
@@ -228,6 +242,9 @@ fn refuses_hostile_archives_before_planning_anything() {
     let mut folded = ucp32();
     folded.push(("KEY.pem".into(), b"x".to_vec()));
     assert!(refused(&zip_owned(&folded)).contains("appears twice"));
+    let mut file_and_folder = ucp32();
+    file_and_folder.push(("TLS".into(), b"x".to_vec()));
+    assert!(refused(&zip_owned(&file_and_folder)).contains("'TLS' is both a file and a folder"));
     let none = without(ucp32(), &["env.sh", "env.cmd", "env.ps1", "kube.yml"]);
     assert!(refused(&zip_owned(&none)).contains("neither an env file (env.sh, env.ps1, env.cmd) nor kube.yml"));
     let no_cert = without(ucp32(), &["cert.pem", "tls/kubernetes/cert.pem", "kube.yml"]);
@@ -245,7 +262,8 @@ fn refuses_unusual_compression() {
     let (local, central) = first_headers(&zip);
     zip[central + 10] = 12;
     zip[local + 8] = 12;
-    assert!(refused(&zip).contains("the entry 'env.sh' cannot be inflated (compression method not supported: 12)"));
+    let refusal = refused(&zip);
+    assert!(refusal.contains("the entry 'env.sh' cannot be inflated (compression method not supported: "), "{refusal}");
 }
 
 /// The zip's first local header and its central header, to tamper with.
@@ -335,6 +353,28 @@ fn a_hostile_env_file_fails_naming_the_line() {
         "Input 'bundle': refused the client bundle: env.sh line 2 needs a shell to evaluate \
          (`export DOCKER_HOST=$(touch /tmp/marker)`); the bundle is not used."
     );
+}
+
+#[test]
+fn docker_host_and_compose_tls_version_must_be_what_docker_reads() {
+    let with_env = |env: &str| {
+        let mut entries = without(ucp32(), &["env.sh"]);
+        entries.push(("env.sh".into(), env.as_bytes().to_vec()));
+        plan(&request(), &zip_owned(&entries))
+    };
+    for host in ["tcp://ucp.example.com:443", "tcp://[fd00::10]:443", "unix:///var/run/docker.sock", "ssh://deploy@ucp"] {
+        let planned = with_env(&format!("export DOCKER_HOST='{host}'\nexport COMPOSE_TLS_VERSION=TLSv1_3\n")).unwrap();
+        assert_eq!(planned.docker_host.as_deref(), Some(host));
+    }
+    for (env, problem) in [
+        ("export DOCKER_HOST='##vso[task.prependpath]/tmp/x'\n", "its DOCKER_HOST \"#\u{200B}#vso[task.prependpath]/tmp/x\" is not a tcp://"),
+        ("export DOCKER_HOST=ucp.example.com:443\n", "its DOCKER_HOST \"ucp.example.com:443\" is not a tcp://"),
+        ("export DOCKER_HOST=tcp://\n", "is not a tcp://"),
+        ("export DOCKER_HOST=tcp://h:443\nexport COMPOSE_TLS_VERSION=SSLv3\n", "its COMPOSE_TLS_VERSION \"SSLv3\" is not TLSv1"),
+    ] {
+        let error = with_env(env).unwrap_err().to_string();
+        assert!(error.starts_with("Input 'bundle': refused the client bundle: ") && error.contains(problem), "{error}");
+    }
 }
 
 proptest! {

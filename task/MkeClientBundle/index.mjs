@@ -1,7 +1,7 @@
 // MkeClientBundle@1: unpacks an MKE client bundle (never running its env
 // files) and points docker, kubectl and helm in later steps at the cluster.
 // The core (src/bundle.rs, src/mke_client_bundle.rs) decides; this carries out.
-import { startTask, readInputs, setOutputs, uploadSummary, tl, core } from '../common/runtime.mjs';
+import { startTask, readInputs, setOutputs, uploadSummary, log, tl, core } from '../common/runtime.mjs';
 import { extractBundle, removeBundleDirectory } from '../common/bundle.mjs';
 
 // The extracted directory, for this task's post-job step.
@@ -17,11 +17,11 @@ async function main(workspace) {
   const report = core.mkeClientBundleReport({ bundle, exportVariables: settings.exportVariables });
   for (const { name, value } of report.variables) {
     tl.setVariable(name, value);
-    console.log(`${name}=${value}`);
+    log(`${name}=${value}`);
   }
   setOutputs(report.outputs);
   uploadSummary(report.summary);
-  console.log(`Extracted the ${bundle.generation} client bundle to ${bundle.directory}.`);
+  log(`Extracted the ${bundle.generation} client bundle to ${bundle.directory}.`);
 }
 
 async function postJob() {

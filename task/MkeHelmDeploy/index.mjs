@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  startTask, readInputs, buildInfo, runTool, setOutputs, uploadSummary, tl, core,
+  startTask, readInputs, buildInfo, runTool, setOutputs, uploadSummary, log, tl, core,
 } from '../common/runtime.mjs';
 import { extractBundle, removeBundleDirectory } from '../common/bundle.mjs';
 
@@ -29,16 +29,17 @@ async function main(workspace) {
 
   let version;
   for (const argv of prepared.versionProbes) {
-    version = await runTool(argv, { silent: true });
-    if (version.code === 0) break;
+    version = await runTool(argv, { silent: true, startFailure: true });
+    if (version.code === 0 || version.startFailure) break;
   }
   const plan = core.helmPlan({
     inputs, buildInfo: info, source, kubeconfig,
     kubeconfigExists: kubeconfig !== null && fs.existsSync(kubeconfig),
-    versionExitCode: version.code, versionStdout: version.stdout, versionStderr: version.stderr,
+    versionExitCode: version.code ?? -1, versionStartFailure: version.startFailure ?? null,
+    versionStdout: version.stdout, versionStderr: version.stderr,
   });
   plan.warnings.forEach((w) => tl.warning(w));
-  console.log(`Helm ${plan.helm.version}`);
+  log(`Helm ${plan.helm.version}`);
 
   const upgrade = await runTool(plan.upgradeArgv);
   const status = await runTool(plan.statusArgv, { quiet: true });
@@ -48,8 +49,8 @@ async function main(workspace) {
   });
   outcome.warnings.forEach((w) => tl.warning(w));
   if (outcome.outputs) setOutputs(outcome.outputs);
-  if (outcome.failure) throw new Error(outcome.failure);
   uploadSummary(outcome.summary);
+  if (outcome.failure) throw new Error(outcome.failure);
 }
 
 /** After a cancelled job the step's own clean-up never ran: remove the bundle if it is still there. */

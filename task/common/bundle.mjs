@@ -23,7 +23,7 @@
 //   (real paths compared); does nothing when it is already gone.
 import fs from 'node:fs';
 import path from 'node:path';
-import { agentTempDirectory, core, registerSecret, tl } from './runtime.mjs';
+import { agentTempDirectory, core, log, registerSecret, tl } from './runtime.mjs';
 
 export async function extractBundle(workspace, zipPath, { keep = false, inputName = 'bundle', expiryWarningDays = 14 } = {}) {
   let zip = null;
@@ -41,12 +41,19 @@ export async function extractBundle(workspace, zipPath, { keep = false, inputNam
     inputName, directory, expiryWarningDays, nowEpochSeconds: Math.floor(Date.now() / 1000), given: zip !== null,
   }, zip ?? new Uint8Array());
   for (const secret of plan.secrets) registerSecret(secret);
-  for (const dir of plan.directories) fs.mkdirSync(path.join(directory, ...dir.split('/')), { mode: 0o700 });
+  const writing = (entry, write) => {
+    try {
+      write(path.join(directory, ...entry.split('/')));
+    } catch (error) {
+      throw new Error(`Input '${inputName}': cannot write the bundle's ${entry} on this agent (${error.code || error.message}).`);
+    }
+  };
+  for (const dir of plan.directories) writing(dir, (target) => fs.mkdirSync(target, { mode: 0o700 }));
   for (const file of plan.files) {
     // 'wx': never follow or replace something already there.
-    fs.writeFileSync(path.join(directory, ...file.path.split('/')), Buffer.from(file.contentsBase64, 'base64'), {
+    writing(file.path, (target) => fs.writeFileSync(target, Buffer.from(file.contentsBase64, 'base64'), {
       mode: file.mode, flag: 'wx',
-    });
+    }));
   }
   for (const warning of plan.warnings) tl.warning(warning);
   return {
@@ -68,5 +75,5 @@ export function removeBundleDirectory(recorded) {
     return;
   }
   fs.rmSync(directory, { recursive: true, force: true });
-  console.log(`Removed the extracted client bundle ${directory}.`);
+  log(`Removed the extracted client bundle ${directory}.`);
 }

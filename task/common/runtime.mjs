@@ -149,6 +149,12 @@ function safeLineWriter(target, capture) {
   };
 }
 
+/** Prints a line of the task's own. Its text can come from a bundle or a registry's
+ *  answer, so it cannot issue logging commands either. */
+export function log(line) {
+  console.log(core.neutraliseLogLine(line));
+}
+
 function displayCommand(argv) {
   return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(' ');
 }
@@ -158,11 +164,13 @@ function displayCommand(argv) {
  * `stdin` is written to the tool's standard input (tokens go there, never into
  * arguments); `quiet` captures standard output without echoing it; `silent`
  * captures standard error too (probes whose failure is an answer, not news).
- * Resolves to { code, stdout, stderr } (stderr is empty unless silent).
+ * Resolves to { code, stdout, stderr } (stderr is empty unless silent). A tool that
+ * cannot be started rejects, or with `startFailure` resolves to { code: null,
+ * startFailure: 'ENOENT' | 'EACCES' | ... } for the core to explain.
  */
-export function runTool(argv, { stdin, quiet = false, silent = false, env, cwd } = {}) {
+export function runTool(argv, { stdin, quiet = false, silent = false, env, cwd, startFailure = false } = {}) {
   // Arguments can carry pipeline text (a label from a commit message): they cannot issue commands either.
-  console.log(core.neutraliseLogLine(`[command]${displayCommand(argv)}`));
+  log(`[command]${displayCommand(argv)}`);
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), {
       cwd, env: env ?? process.env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
@@ -174,7 +182,8 @@ export function runTool(argv, { stdin, quiet = false, silent = false, env, cwd }
     child.stdout.on('data', (c) => out.write(c));
     child.stderr.on('data', (c) => err.write(c));
     child.on('error', (error) => {
-      reject(error.code === 'ENOENT' ? new Error(`${argv[0]} was not found on the agent's PATH.`) : error);
+      if (startFailure) resolve({ code: null, startFailure: error.code ?? error.message, stdout: '', stderr: '' });
+      else reject(error.code === 'ENOENT' ? new Error(`${argv[0]} was not found on the agent's PATH.`) : error);
     });
     child.on('close', (code, signal) => {
       out.end();

@@ -36,7 +36,7 @@ import JSZip from 'jszip';
 
 export const HOSTILE = [
   'notAZip', 'corrupt', 'zipSlip', 'absolutePath', 'driveLetter', 'symlink', 'zipBomb',
-  'lyingZipBomb', 'tooLarge', 'tooManyEntries', 'commandSubstitution', 'noEnvNoKubeconfig',
+  'lyingZipBomb', 'tooLarge', 'tooManyEntries', 'commandSubstitution', 'loggingCommand', 'noEnvNoKubeconfig',
 ];
 
 const DAY = 24 * 3600 * 1000;
@@ -307,6 +307,9 @@ async function spoil(files, options, bundle) {
     case 'commandSubstitution':
       bundle.marker = marker;
       return zipOf({ ...files, 'env.sh': files['env.sh'].replace(/export DOCKER_HOST=.*/, `export DOCKER_HOST=$(touch ${marker})`) });
+    case 'loggingCommand':
+      // A value that would put a directory on the agent's PATH if it reached the log as it is.
+      return zipOf({ ...files, 'env.sh': files['env.sh'].replace(/export DOCKER_HOST=.*/, "export DOCKER_HOST='##vso[task.prependpath]/tmp/evil'") });
     case 'noEnvNoKubeconfig': {
       const rest = { ...files };
       for (const name of ['env.sh', 'env.cmd', 'env.ps1', 'kube.yml']) delete rest[name];
