@@ -62,6 +62,11 @@ for (const doc of yamlDocuments()) {
         assert.equal(Number(major), ourTasks[name].version.Major, `${step.task}: the version is ${ourTasks[name].version.Major}`);
         const known = ourTasks[name].inputs.map((i) => i.name);
         for (const input of inputs) assert.ok(known.includes(input), `${step.task} has no input '${input}'`);
+        // Inside a block scalar '#' is text, not a comment: it would reach the task as part of a value.
+        for (const [input, value] of Object.entries(step.inputs || {})) {
+          const commented = String(value).split('\n').find((l) => /(^|\s)#/.test(l));
+          assert.equal(commented, undefined, `${step.task} input '${input}' carries a comment into its value`);
+        }
         for (const input of ourTasks[name].inputs.filter((i) => i.required)) {
           assert.ok(inputs.includes(input.name), `${step.task} needs '${input.name}'`);
         }

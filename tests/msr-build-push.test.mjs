@@ -27,7 +27,9 @@ const FILE_DIGEST = `sha256:${'cd'.repeat(32)}`;
 const engineBehaviour = `(argv, stdin, env) => {
   if (argv[0] === 'build') {
     return {
-      stdout: 'STEP 1/2: FROM base\\n##vso[task.setvariable variable=hijacked]yes\\n  ##vso[task.complete result=Succeeded]\\n',
+      // 'Größe' reaches the task split inside its 'ö'.
+      stdout: 'STEP 1/2: FROM base Größe\\n##vso[task.setvariable variable=hijacked]yes\\n  ##vso[task.complete result=Succeeded]\\n',
+      splitAtByte: 'STEP 1/2: FROM base Gr'.length + 1,
       code: Number(env.STUB_BUILD_EXIT || 0),
     };
   }
@@ -116,6 +118,7 @@ test('docker: the exact build and push commands, outputs and summary', async () 
     // The build printed logging commands; they reached the log neutralised.
     assert.equal(report.variables.hijacked, undefined);
     assert.equal(report.commands.filter((c) => c.name === 'task.complete').length, 1);
+    assert.ok(report.stdout.includes('STEP 1/2: FROM base Größe\n'), 'a character split between two reads stays whole');
     assert.deepEqual(report.warnings, []);
     assert.equal(report.summaries.length, 1);
     const summary = fs.readFileSync(report.summaries[0], 'utf8');

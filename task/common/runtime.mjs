@@ -6,6 +6,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import './wasm-engine.mjs';
 import * as tl from 'azure-pipelines-task-lib/task';
 import * as taskLibInternal from 'azure-pipelines-task-lib/internal';
@@ -72,7 +73,7 @@ export function buildInfo() {
  *  values (private keys) are registered line by line, as the agent masks lines. */
 export function registerSecret(value) {
   if (!value) return;
-  for (const line of String(value).split(/\r?\n/)) {
+  for (const line of String(value).split(/\r\n|\r|\n/)) {
     if (line.trim()) tl.setSecret(line);
   }
 }
@@ -133,16 +134,19 @@ async function runPostJob(postJob) {
 /** Streams a child's output line by line with logging commands neutralised. */
 function safeLineWriter(target, capture) {
   let pending = '';
+  // A character split between two chunks must not become U+FFFD.
+  const decoder = new StringDecoder('utf8');
   const emit = (line) => target.write(`${core.neutraliseLogLine(line)}\n`);
   return {
     write(chunk) {
-      const text = pending + chunk.toString('utf8');
+      const text = pending + decoder.write(chunk);
       if (capture) capture.push(chunk);
       const lines = text.split('\n');
       pending = lines.pop();
       for (const line of lines) emit(line);
     },
     end() {
+      pending += decoder.end();
       if (pending) emit(pending);
       pending = '';
     },

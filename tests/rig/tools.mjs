@@ -26,7 +26,8 @@ export function requireTool(t, ...names) {
  * Writes an executable `name` into `binDir` that records each call (argv,
  * stdin, selected environment, which of `watchFiles` exist) to
  * `<binDir>/<name>.calls.jsonl` and then behaves as `behaviour` says.
- * `behaviour` is the source of a JS function `(argv, stdin, env) => ({ stdout, stderr, code })`.
+ * `behaviour` is the source of a JS function `(argv, stdin, env) => ({ stdout, stderr, code, splitAtByte })`;
+ * with `splitAtByte` standard output is written in two pieces split at that byte.
  */
 export function recordingStub(binDir, name, behaviour = '() => ({ code: 0 })', { recordEnv = [] } = {}) {
   fs.mkdirSync(binDir, { recursive: true });
@@ -45,7 +46,13 @@ for (const key of ${JSON.stringify(recordEnv)}) {
 }
 fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ argv, stdin, env, files }) + '\\n');
 const result = (${behaviour})(argv, stdin, process.env) || {};
-if (result.stdout) process.stdout.write(result.stdout);
+if (result.stdout && result.splitAtByte) {
+  // Two separate writes with a pause: the task reads them as two chunks.
+  const bytes = Buffer.from(result.stdout);
+  fs.writeSync(1, bytes.subarray(0, result.splitAtByte));
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  fs.writeSync(1, bytes.subarray(result.splitAtByte));
+} else if (result.stdout) process.stdout.write(result.stdout);
 if (result.stderr) process.stderr.write(result.stderr);
 process.exitCode = result.code || 0;
 `;

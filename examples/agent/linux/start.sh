@@ -25,8 +25,9 @@ if [ ! -x ./config.sh ]; then
   curl -fsSL "$package_url" | tar -xz
 fi
 
+# AZP_TOKEN is unset before the agent runs, so the clean-up reads the file again.
 cleanup() {
-  ./config.sh remove --unattended --auth PAT --token "$AZP_TOKEN" || true
+  ./config.sh remove --unattended --auth PAT --token "$(tr -d '\r\n' < "$token_file")" || true
 }
 trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
