@@ -268,18 +268,43 @@ fn heredoc_markers(arguments: &str) -> Vec<(String, bool, bool)> {
 pub struct Expansion {
     pub text: String,
     pub references: Vec<String>,
+    /// Variables whose unset or empty value went into the text as it is
+    /// (`$V`, `${V}`, `${V#p}`, `${V%p}`, `${V/p/r}`), never through a
+    /// default or an alternative (`${V:-x}`, `${V:+x}`): only these make a
+    /// text wrong because the value is empty.
+    pub empty_uses: Vec<String>,
     pub error: Option<String>,
 }
 
 /// Expands `$VAR`, `${VAR}`, `${VAR:-x}`, `${VAR-x}`, `${VAR:+x}`, `${VAR+x}`,
 /// `${VAR:?x}` and `${VAR?x}` the way the builder does, removing quotes;
-/// `escape` escapes the next character.
+/// `escape` escapes the next character. `lookup` gives the real values, so a
+/// `?` substitution of an unset (or, with `:`, empty) variable is an error.
 pub fn expand(word: &str, escape: char, lookup: &dyn Fn(&str) -> Option<String>) -> Expansion {
+    run_expander(word, escape, lookup, true)
+}
+
+/// The references and syntax errors of a word whose values are not known here
+/// (a stage's ARG and ENV values): `?` substitutions are not evaluated.
+pub fn scan(word: &str, escape: char) -> Expansion {
+    run_expander(word, escape, &|_| None, false)
+}
+
+fn run_expander(word: &str, escape: char, lookup: &dyn Fn(&str) -> Option<String>, values_known: bool) -> Expansion {
     let chars: Vec<char> = word.chars().collect();
-    let mut expander =
-        Expander { chars: &chars, pos: 0, escape, lookup, references: Vec::new(), error: None, depth: 0 };
+    let mut expander = Expander {
+        chars: &chars,
+        pos: 0,
+        escape,
+        lookup,
+        values_known,
+        references: Vec::new(),
+        empty_uses: Vec::new(),
+        error: None,
+        depth: 0,
+    };
     let text = expander.word(false);
-    Expansion { text, references: expander.references, error: expander.error }
+    Expansion { text, references: expander.references, empty_uses: expander.empty_uses, error: expander.error }
 }
 
 struct Expander<'a> {
@@ -287,7 +312,9 @@ struct Expander<'a> {
     pos: usize,
     escape: char,
     lookup: &'a dyn Fn(&str) -> Option<String>,
+    values_known: bool,
     references: Vec<String>,
+    empty_uses: Vec<String>,
     error: Option<String>,
     /// `${A:-${B:-...}}` nesting; bounded so that hostile text cannot exhaust
     /// the (small) WebAssembly stack.
@@ -360,6 +387,15 @@ impl Expander<'_> {
         (self.lookup)(name)
     }
 
+    /// `value` goes into the text as it is: note it when it is unset or empty.
+    fn used_as_is(&mut self, name: &str, value: Option<String>) -> String {
+        let value = value.unwrap_or_default();
+        if value.is_empty() && !self.empty_uses.iter().any(|n| n == name) {
+            self.empty_uses.push(name.to_string());
+        }
+        value
+    }
+
     /// After a `$`: the variable's expansion, or the `$` itself when none follows.
     fn variable(&mut self) -> String {
         if self.peek() != Some('{') {
@@ -367,7 +403,8 @@ impl Expander<'_> {
             if name.is_empty() {
                 return "$".to_string();
             }
-            return self.value_of(&name).unwrap_or_default();
+            let value = self.value_of(&name);
+            return self.used_as_is(&name, value);
         }
         let open = self.pos;
         self.pos += 1;
@@ -381,7 +418,7 @@ impl Expander<'_> {
         let modifier = match self.peek() {
             Some('}') => {
                 self.pos += 1;
-                return value.unwrap_or_default();
+                return self.used_as_is(&name, value);
             }
             Some(':') => {
                 self.pos += 1;
@@ -403,6 +440,8 @@ impl Expander<'_> {
             return value.unwrap_or_default();
         }
         self.depth += 1;
+        // What the word uses counts only when the word goes into the text.
+        let uses_before_word = self.empty_uses.len();
         let word = self.word(true);
         self.depth -= 1;
         if self.peek() == Some('}') {
@@ -414,17 +453,33 @@ impl Expander<'_> {
             Some(v) => !colon || !v.is_empty(),
             None => false,
         };
+        let word_used = match modifier {
+            '-' => !set,
+            '+' => set,
+            _ => false,
+        };
+        if !word_used {
+            self.empty_uses.truncate(uses_before_word);
+        }
         match modifier {
             '-' => if set { value.unwrap_or_default() } else { word },
             '+' => if set { word } else { String::new() },
             '?' => {
-                if !set {
-                    self.fail(format!("{name} is not set: {word}"));
+                // BuildKit's wording; only where the values are known.
+                let problem = match &value {
+                    None => Some("is not allowed to be unset"),
+                    Some(v) if colon && v.is_empty() => Some("is not allowed to be empty"),
+                    Some(_) => None,
+                };
+                if let (Some(problem), true) = (problem, self.values_known) {
+                    let message = if word.is_empty() { problem } else { word.as_str() };
+                    let colon = if colon { ":" } else { "" };
+                    self.fail(format!("${{{name}{colon}?}} stops the build: \"{name}: {message}\""));
                 }
                 value.unwrap_or_default()
             }
-            // Pattern removal and replacement keep the value; only emptiness matters here.
-            _ => value.unwrap_or_default(),
+            // Pattern removal and replacement keep the value, or what is left of it.
+            _ => self.used_as_is(&name, value),
         }
     }
 }
@@ -719,16 +774,21 @@ impl<'a> Checker<'a> {
             }
         }
         let expansion = self.expand_global(line, &image);
-        for reference in &expansion.references {
-            if self.global_value(reference).is_none() {
-                let declared = self.args.iter().any(|a| a.stage.is_none() && &a.name == reference);
-                let why = if declared {
-                    "its ARG before the first FROM has no default and no build-arg sets it"
-                } else {
-                    "no ARG before the first FROM declares it"
-                };
-                self.warning(line, format!("FROM {image} uses ${reference}, which is empty: {why}"));
+        // Only a value the image takes as it is: `${TAG:-3.20}` and `${S:+-$S}` are fine empty.
+        for reference in &expansion.empty_uses {
+            if AUTOMATIC_PLATFORM_ARGS.contains(&reference.as_str()) {
+                continue;
             }
+            let declaration = self.args.iter().rev().find(|a| a.stage.is_none() && &a.name == reference);
+            let why = match declaration {
+                None => "no ARG before the first FROM declares it",
+                Some(a) if !a.has_default && !self.build_args.contains_key(reference) => {
+                    "its ARG before the first FROM has no default and no build-arg sets it"
+                }
+                // Set to nothing on purpose (`ARG SUFFIX=` or an empty build-arg).
+                Some(_) => continue,
+            };
+            self.warning(line, format!("FROM {image} uses ${reference}, which is empty: {why}"));
         }
         let image_text = expansion.text;
         let repository = image_text.split(['@']).next().unwrap_or("");
@@ -771,19 +831,18 @@ impl<'a> Checker<'a> {
                 None => {
                     let given =
                         self.build_args.get(&name).map(|v| v.clone().unwrap_or_else(|| FROM_ENVIRONMENT.to_string()));
+                    // BuildKit sets a global ARG without a default or build-arg to
+                    // the empty string: `${NAME-x}` is then empty, `${NAME?}` passes.
                     let value = match (given, &default) {
-                        (Some(v), _) => Some(v),
-                        (None, Some(d)) => Some(self.expand_global(line, d).text),
-                        (None, None) => None,
+                        (Some(v), _) => v,
+                        (None, Some(d)) => self.expand_global(line, d).text,
+                        (None, None) => String::new(),
                     };
-                    match value {
-                        Some(v) => self.global.insert(name.clone(), v),
-                        None => self.global.remove(&name),
-                    };
+                    self.global.insert(name.clone(), value);
                 }
                 Some(_) => {
                     if let Some(d) = &default {
-                        let expansion = expand(d, self.escape, &|n| self.defined.contains(n).then(String::new));
+                        let expansion = scan(d, self.escape);
                         self.report_globals(line, &expansion.references);
                         if let Some(problem) = expansion.error {
                             self.error(line, problem);
@@ -810,7 +869,8 @@ impl<'a> Checker<'a> {
         }
         let mut references = Vec::new();
         for text in texts {
-            let expansion = expand(text, self.escape, &|_| None);
+            // A stage's values are not known here: only syntax errors are reported.
+            let expansion = scan(text, self.escape);
             // A RUN line is shell (or PowerShell) syntax, which the builder does not expand.
             if builder_expands && instruction.json.is_none() {
                 if let Some(problem) = &expansion.error {
@@ -1010,6 +1070,59 @@ mod tests {
         let open = parse("FROM a\nRUN <<EOF\necho\n").unwrap_err();
         assert_eq!(open.line, 2);
         assert!(open.problem.contains("<<EOF is never closed"));
+    }
+
+    #[test]
+    fn defaults_and_alternatives_in_from_are_not_empty_uses() {
+        for text in [
+            "ARG TAG\nFROM alpine:${TAG:-3.20}\n",
+            "ARG REG\nFROM ${REG:-docker.io}/alpine\n",
+            "ARG S\nFROM alpine${S:+-$S}\n",
+            "FROM ${UNDECLARED:-alpine}\n",
+        ] {
+            let analysis = analyse(text, &no_args());
+            assert!(analysis.findings.is_empty(), "{text:?}: {:?}", analysis.findings);
+        }
+        // A value the image takes as it is, also after a pattern removal, is reported.
+        assert_eq!(
+            messages(&analyse("ARG TAG\nFROM alpine:${TAG%-*}\n", &no_args())),
+            ["Dockerfile line 2: FROM alpine:${TAG%-*} uses $TAG, which is empty: its ARG before the first FROM has no default and no build-arg sets it."]
+        );
+        // The word of an alternative that applies counts.
+        assert!(messages(&analyse("ARG S=1\nARG T\nFROM alpine${S:+-$T}\n", &no_args()))[0].contains("uses $T, which is empty"));
+        // BuildKit sets a global ARG without a default to "", so `-` keeps it empty:
+        // only the empty image name is reported, not a use of an empty value.
+        assert_eq!(
+            messages(&analyse("ARG BASE\nFROM ${BASE-alpine}\n", &no_args())),
+            ["Dockerfile line 2: FROM ${BASE-alpine} expands to an empty image name; give the ARG a default or pass it as a build-arg."]
+        );
+        // Set to nothing on purpose.
+        assert!(analyse("ARG SUFFIX=\nFROM alpine${SUFFIX}\n", &no_args()).findings.is_empty());
+    }
+
+    #[test]
+    fn required_substitutions_are_checked_only_where_values_are_known() {
+        // In a stage the value is not known here (a build-arg, ENV): no error.
+        let text = "ARG APP_VERSION=1\nFROM a\nARG APP_VERSION\nENV APP_VERSION=${APP_VERSION:?pass it} B=${B?}\nARG C=${APP_VERSION:?x}\nWORKDIR /${APP_VERSION?}\n";
+        let analysis = analyse(text, &args(&[("APP_VERSION", Some("2"))]));
+        assert!(analysis.findings.is_empty(), "{:?}", analysis.findings);
+        // Syntax errors are still errors there.
+        let broken = analyse("FROM a\nENV A=${B:?\n", &no_args());
+        assert_eq!(messages(&broken), ["Dockerfile line 2: ${B is missing its closing }."]);
+        // In FROM and the global scope the values are known, and BuildKit's rules apply.
+        let from = "ARG TAG\nFROM alpine:${TAG:?pass-TAG}\n";
+        assert_eq!(
+            analyse(from, &no_args()).errors().map(|f| f.message.as_str()).collect::<Vec<_>>(),
+            ["Dockerfile line 2: ${TAG:?} stops the build: \"TAG: pass-TAG\"."]
+        );
+        assert!(analyse(from, &args(&[("TAG", Some("3.20"))])).findings.is_empty());
+        assert!(analyse(from, &args(&[("TAG", None)])).findings.is_empty());
+        // Declared without a default is set (to ""), so `?` without `:` passes.
+        assert_eq!(analyse("ARG TAG\nFROM alpine${TAG?}\n", &no_args()).errors().count(), 0);
+        let unset = analyse("FROM alpine:${NOPE?}\n", &no_args());
+        assert_eq!(unset.errors().next().unwrap().message, "Dockerfile line 1: ${NOPE?} stops the build: \"NOPE: is not allowed to be unset\".");
+        let global = analyse("ARG A\nARG B=${A:?}\nFROM alpine\n", &no_args());
+        assert_eq!(global.errors().next().unwrap().message, "Dockerfile line 2: ${A:?} stops the build: \"A: is not allowed to be empty\".");
     }
 
     #[test]
