@@ -146,7 +146,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
             }
         }
         let mut instruction = split_instruction(line, &logical)?;
-        if matches!(instruction.keyword.as_str(), "RUN" | "COPY" | "ADD") && instruction.json.is_none() {
+        if can_hold_heredocs(&instruction) {
             for (name, strip_tabs, expands) in heredoc_markers(&instruction.arguments) {
                 let mut body = String::new();
                 loop {
@@ -239,27 +239,86 @@ fn split_instruction(line: usize, logical: &str) -> Result<Instruction, ParseErr
     Ok(Instruction { line, keyword, flags, arguments: arguments.to_string(), json, heredocs: Vec::new() })
 }
 
-/// `<<EOF`, `<<-EOF`, `<<"EOF"` words: (name, strip leading tabs, expands).
+/// RUN, COPY and ADD in shell form, also under ONBUILD (`ONBUILD RUN <<EOF`).
+fn can_hold_heredocs(instruction: &Instruction) -> bool {
+    let (keyword, json) = if instruction.keyword == "ONBUILD" {
+        let (inner, rest) = instruction.arguments.split_once(char::is_whitespace).unwrap_or((&instruction.arguments, ""));
+        let rest = rest.trim();
+        (inner.to_ascii_uppercase(), rest.starts_with('[') && serde_json::from_str::<Vec<String>>(rest).is_ok())
+    } else {
+        (instruction.keyword.clone(), instruction.json.is_some())
+    };
+    matches!(keyword.as_str(), "RUN" | "COPY" | "ADD") && !json
+}
+
+/// The heredocs a line opens, as BuildKit finds them: each word (quotes kept)
+/// that matches `^(\d*)<<(-?)([^<]*)$`; the delimiter is the rest with its quotes
+/// removed, and a quoted delimiter keeps the body from being expanded.
+/// Returns (delimiter, strip leading tabs, expands).
 fn heredoc_markers(arguments: &str) -> Vec<(String, bool, bool)> {
+    let words = words(arguments, '\\');
+    // BuildKit finds no heredoc at all on a line with an unclosed quote.
+    if words.iter().any(|w| unquote(w).is_none()) {
+        return Vec::new();
+    }
     let mut markers = Vec::new();
-    for word in arguments.split_whitespace() {
-        let Some(rest) = word.strip_prefix("<<") else { continue };
-        if rest.starts_with('<') {
-            continue; // a shell here-string
-        }
+    for word in words {
+        let rest = word.trim_start_matches(|c: char| c.is_ascii_digit());
+        let Some(rest) = rest.strip_prefix("<<") else { continue };
         let (strip_tabs, rest) = match rest.strip_prefix('-') {
             Some(r) => (true, r),
             None => (false, rest),
         };
-        let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'');
-        let body = quote.map_or(rest, |q| &rest[q.len_utf8()..]);
-        let name: String = body.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-        if name.is_empty() || quote.is_some_and(|q| !body[name.len()..].starts_with(q)) {
+        // `<<<` is a shell here-string.
+        if rest.contains('<') {
             continue;
         }
-        markers.push((name, strip_tabs, quote.is_none()));
+        match unquote(rest) {
+            Some((name, quoted)) if !name.is_empty() => markers.push((name, strip_tabs, !quoted)),
+            _ => {}
+        }
     }
     markers
+}
+
+/// A word without its quotes and `\` escapes, and whether it had quotes;
+/// `None` when a quote is not closed.
+fn unquote(word: &str) -> Option<(String, bool)> {
+    let mut out = String::new();
+    let mut quoted = false;
+    let mut chars = word.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            '\'' => {
+                quoted = true;
+                loop {
+                    match chars.next()? {
+                        '\'' => break,
+                        c => out.push(c),
+                    }
+                }
+            }
+            '"' => {
+                quoted = true;
+                loop {
+                    match chars.next()? {
+                        '"' => break,
+                        '\\' => {
+                            let next = chars.next()?;
+                            if !matches!(next, '"' | '$' | '\\') {
+                                out.push('\\');
+                            }
+                            out.push(next);
+                        }
+                        c => out.push(c),
+                    }
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    Some((out, quoted))
 }
 
 /// The result of expanding a word: its text, the variables it referred to, and
@@ -1073,6 +1132,40 @@ mod tests {
     }
 
     #[test]
+    fn heredoc_delimiters_are_any_word_without_a_less_than() {
+        // BuildKit: `^(\d*)<<(-?)([^<]*)$` on the word, quotes removed from the delimiter.
+        let text = "FROM a\nRUN <<END-OF-SCRIPT\necho hi\nEND-OF-SCRIPT\nCOPY <<\"END-X\" 2<<-'conf.d' /etc/\n$HOME\nEND-X\n\tx\n\tconf.d\nRUN cat <<<\"not a heredoc\" && echo \"<<QUOTED\"\nUSER app\n";
+        let parsed = parse(text).unwrap();
+        let keywords: Vec<_> = parsed.instructions.iter().map(|i| i.keyword.as_str()).collect();
+        assert_eq!(keywords, ["FROM", "RUN", "COPY", "RUN", "USER"]);
+        assert_eq!(parsed.instructions[1].heredocs[0].name, "END-OF-SCRIPT");
+        assert_eq!(parsed.instructions[1].heredocs[0].body, "echo hi\n");
+        let copy = &parsed.instructions[2].heredocs;
+        assert_eq!((copy[0].name.as_str(), copy[0].body.as_str(), copy[0].expands), ("END-X", "$HOME\n", false));
+        assert_eq!((copy[1].name.as_str(), copy[1].body.as_str(), copy[1].expands), ("conf.d", "x\n", false));
+        assert!(parsed.instructions[3].heredocs.is_empty());
+        assert_eq!(parsed.instructions[4].line, 11);
+        let open = parse("FROM a\nRUN <<END-OF-SCRIPT\necho\nEND\n").unwrap_err();
+        assert_eq!(open.problem, "the heredoc <<END-OF-SCRIPT is never closed: no line reads \"END-OF-SCRIPT\"");
+        // An unclosed quote on the line: BuildKit finds no heredoc there.
+        assert!(parse("FROM a\nRUN echo \"it's <<EOF\nUSER x\n").unwrap().instructions[1].heredocs.is_empty());
+    }
+
+    #[test]
+    fn onbuild_heredocs_are_bodies_too() {
+        let text = "FROM a\nONBUILD RUN <<EOF\nFROM evil\nUSER root\nEOF\nonbuild copy <<-CONF /etc/x\n\tFROM b\n\tCONF\nONBUILD RUN [\"echo\", \"<<EOF\"]\nUSER app\n";
+        let parsed = parse(text).unwrap();
+        let keywords: Vec<_> = parsed.instructions.iter().map(|i| i.keyword.as_str()).collect();
+        assert_eq!(keywords, ["FROM", "ONBUILD", "ONBUILD", "ONBUILD", "USER"]);
+        assert_eq!(parsed.instructions[1].heredocs[0].body, "FROM evil\nUSER root\n");
+        assert_eq!(parsed.instructions[2].heredocs[0].body, "FROM b\n");
+        assert!(parsed.instructions[3].heredocs.is_empty());
+        let analysis = analyse(text, &no_args());
+        assert!(analysis.findings.is_empty(), "{:?}", analysis.findings);
+        assert_eq!(analysis.stages.len(), 1);
+    }
+
+    #[test]
     fn defaults_and_alternatives_in_from_are_not_empty_uses() {
         for text in [
             "ARG TAG\nFROM alpine:${TAG:-3.20}\n",
@@ -1123,6 +1216,16 @@ mod tests {
         assert_eq!(unset.errors().next().unwrap().message, "Dockerfile line 1: ${NOPE?} stops the build: \"NOPE: is not allowed to be unset\".");
         let global = analyse("ARG A\nARG B=${A:?}\nFROM alpine\n", &no_args());
         assert_eq!(global.errors().next().unwrap().message, "Dockerfile line 2: ${A:?} stops the build: \"A: is not allowed to be empty\".");
+    }
+
+    #[test]
+    fn corpus_defaults_and_heredocs() {
+        let text = corpus("defaults-and-heredocs.Dockerfile");
+        let analysis = analyse(&text, &args(&[("APP_VERSION", Some("2.1.0"))]));
+        assert!(analysis.findings.is_empty(), "{:?}", analysis.findings);
+        assert_eq!(analysis.stage_list(), "build, runtime");
+        let lenient = analyse(&text, &no_args());
+        assert!(lenient.findings.is_empty(), "{:?}", lenient.findings);
     }
 
     #[test]
