@@ -10,6 +10,8 @@ use serde::Deserialize;
 #[serde(rename_all = "camelCase")]
 pub struct PipelineInfo {
     pub collection_uri: Option<String>,
+    /// `System.HostType`: `build` adds the build's labels, anything else the release's.
+    pub host_type: Option<String>,
     pub team_project: Option<String>,
     pub repository_name: Option<String>,
     pub repository_uri: Option<String>,
@@ -18,7 +20,9 @@ pub struct PipelineInfo {
     pub definition_name: Option<String>,
     pub build_number: Option<String>,
     pub build_uri: Option<String>,
-    pub requested_for: Option<String>,
+    pub release_id: Option<String>,
+    pub release_definition_name: Option<String>,
+    pub release_web_url: Option<String>,
 }
 
 pub type Labels = Vec<(String, String)>;
@@ -47,27 +51,57 @@ pub fn oci_labels(facts: &OciFacts) -> Labels {
     labels
 }
 
-/// The labels the built-in Docker@2 task adds (prefix `com.azure.dev.image.`).
+/// The labels the built-in Docker@2 task adds with `addPipelineData`, in its
+/// order: `<prefix>.image.<variable>`, where the prefix is the host of
+/// `System.TeamFoundationCollectionUri` reversed (`https://dev.azure.com/contoso/`
+/// → `com.azure.dev`). Without a collection URI it adds none.
 pub fn pipeline_labels(info: &PipelineInfo) -> Labels {
-    let uri = info.repository_uri.as_deref().map(without_userinfo);
-    [
+    let Some(prefix) = info.collection_uri.as_deref().and_then(reversed_host) else {
+        return Vec::new();
+    };
+    let mut labels = vec![
         ("system.teamfoundationcollectionuri", info.collection_uri.clone()),
         ("system.teamproject", info.team_project.clone()),
         ("build.repository.name", info.repository_name.clone()),
-        ("build.repository.uri", uri),
-        ("build.sourcebranchname", info.source_branch_name.clone()),
-        ("build.sourceversion", info.source_version.clone()),
-        ("build.definitionname", info.definition_name.clone()),
-        ("build.buildnumber", info.build_number.clone()),
-        ("build.builduri", info.build_uri.clone()),
-        ("build.requestedfor", info.requested_for.clone()),
-    ]
-    .into_iter()
-    .filter_map(|(key, value)| {
-        let value = value?.trim().to_string();
-        (!value.is_empty()).then(|| (format!("com.azure.dev.image.{key}"), value))
-    })
-    .collect()
+    ];
+    let is_build = info.host_type.as_deref().is_none_or(|t| t.trim().eq_ignore_ascii_case("build"));
+    if is_build {
+        labels.extend([
+            ("build.sourceversion", info.source_version.clone()),
+            ("build.repository.uri", info.repository_uri.as_deref().map(without_userinfo)),
+            ("build.sourcebranchname", info.source_branch_name.clone()),
+            ("build.definitionname", info.definition_name.clone()),
+            ("build.buildnumber", info.build_number.clone()),
+            ("build.builduri", info.build_uri.clone()),
+        ]);
+    } else {
+        labels.extend([
+            ("release.releaseid", info.release_id.clone()),
+            ("release.definitionname", info.release_definition_name.clone()),
+            ("release.releaseweburl", info.release_web_url.clone()),
+        ]);
+    }
+    labels
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let value = value?.trim().to_string();
+            (!value.is_empty()).then(|| (format!("{prefix}.image.{key}"), value))
+        })
+        .collect()
+}
+
+/// `https://contoso.visualstudio.com/` → `com.visualstudio.contoso`: the URI's
+/// host (no user, no port, lower case) with its labels in reverse order.
+fn reversed_host(uri: &str) -> Option<String> {
+    let (_, rest) = uri.trim().split_once("://")?;
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let host = match host_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
+        None => host_port.split(':').next().unwrap_or(""),
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    (!host.is_empty()).then(|| host.split('.').rev().collect::<Vec<_>>().join("."))
 }
 
 /// `KEY=VALUE` lines with templates in VALUE; `input` names the input in errors.
@@ -167,6 +201,7 @@ mod tests {
     #[test]
     fn pipeline_labels_skip_unknown_values() {
         let info = PipelineInfo {
+            collection_uri: Some("https://dev.azure.com/contoso/".into()),
             team_project: Some("web".into()),
             repository_uri: Some("https://token@dev.azure.com/c/web/_git/r".into()),
             build_number: Some(" ".into()),
@@ -175,10 +210,61 @@ mod tests {
         assert_eq!(
             pipeline_labels(&info),
             vec![
+                ("com.azure.dev.image.system.teamfoundationcollectionuri".into(), "https://dev.azure.com/contoso/".into()),
                 ("com.azure.dev.image.system.teamproject".into(), "web".into()),
                 ("com.azure.dev.image.build.repository.uri".into(), "https://dev.azure.com/c/web/_git/r".into()),
             ]
         );
+    }
+
+    /// As Docker@2 (docker-common's pipelineutils): the prefix is the collection
+    /// URI's host reversed, the names and order are its own, and without a
+    /// collection URI there are no pipeline labels at all.
+    #[test]
+    fn pipeline_labels_match_the_docker_task() {
+        let build = PipelineInfo {
+            collection_uri: Some("https://contoso.visualstudio.com/".into()),
+            host_type: Some("build".into()),
+            team_project: Some("web".into()),
+            repository_name: Some("techorama".into()),
+            repository_uri: Some("https://contoso.visualstudio.com/web/_git/techorama".into()),
+            source_branch_name: Some("main".into()),
+            source_version: Some("9f86d08".into()),
+            definition_name: Some("web-ci".into()),
+            build_number: Some("20261203.1".into()),
+            build_uri: Some("vstfs:///Build/Build/1234".into()),
+            release_id: Some("7".into()),
+            ..PipelineInfo::default()
+        };
+        let keys = |info: &PipelineInfo| pipeline_labels(info).into_iter().map(|(k, _)| k).collect::<Vec<_>>();
+        assert_eq!(
+            keys(&build),
+            [
+                "system.teamfoundationcollectionuri", "system.teamproject", "build.repository.name", "build.sourceversion",
+                "build.repository.uri", "build.sourcebranchname", "build.definitionname", "build.buildnumber", "build.builduri",
+            ]
+            .map(|k| format!("com.visualstudio.contoso.image.{k}"))
+        );
+        let release = PipelineInfo {
+            collection_uri: Some("https://TFS.Contoso.local:8080/tfs/DefaultCollection/".into()),
+            host_type: Some("Release".into()),
+            release_definition_name: Some("web-cd".into()),
+            release_web_url: Some("https://tfs.contoso.local:8080/tfs/DefaultCollection/web/_release?releaseId=7".into()),
+            ..build.clone()
+        };
+        assert_eq!(
+            keys(&release),
+            [
+                "system.teamfoundationcollectionuri", "system.teamproject", "build.repository.name", "release.releaseid",
+                "release.definitionname", "release.releaseweburl",
+            ]
+            .map(|k| format!("local.contoso.tfs.image.{k}"))
+        );
+        assert_eq!(reversed_host("https://dev.azure.com/contoso/").as_deref(), Some("com.azure.dev"));
+        assert_eq!(reversed_host("http://user@[::1]:8080/tfs").as_deref(), Some("::1"));
+        assert_eq!(reversed_host("not a uri"), None);
+        assert!(pipeline_labels(&PipelineInfo { collection_uri: None, ..build.clone() }).is_empty());
+        assert!(pipeline_labels(&PipelineInfo { collection_uri: Some(" ".into()), ..build }).is_empty());
     }
 
     #[test]

@@ -430,6 +430,7 @@ mod tests {
             auth_file_exists: false,
             source_date_epoch: None,
             pipeline: PipelineInfo {
+                collection_uri: Some("https://dev.azure.com/contoso/".into()),
                 repository_uri: Some("https://contoso@dev.azure.com/contoso/web/_git/techorama".into()),
                 team_project: Some("web".into()),
                 ..PipelineInfo::default()
@@ -504,7 +505,9 @@ mod tests {
             [
                 "buildah", "bud", "-f", "/s/Dockerfile", "--authfile", "/t/docker-config-1/config.json", "--target", "Runtime",
                 "--platform", "linux/arm64", "--build-arg", "BASE=busybox", "--build-arg", "FROM_ENV", "--build-arg",
-                "COMMIT_ID=override-1234", "--label", "com.azure.dev.image.system.teamproject=web", "--label",
+                "COMMIT_ID=override-1234", "--label",
+                "com.azure.dev.image.system.teamfoundationcollectionuri=https://dev.azure.com/contoso/", "--label",
+                "com.azure.dev.image.system.teamproject=web", "--label",
                 "com.azure.dev.image.build.repository.uri=https://dev.azure.com/contoso/web/_git/techorama", "--label",
                 "com.example.team=web", "-t", "127.0.0.1:5000/web/app:v1", "--cache-from", "127.0.0.1:5000/web/app",
                 "--secret", "id=nuget,env=NUGET_TOKEN", "--layers", "--layers", "--build-arg", "X=a b", "/s",

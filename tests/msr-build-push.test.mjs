@@ -183,6 +183,35 @@ test('pipeline text in a label reaches the build intact but cannot issue logging
   }
 });
 
+test('pipelineLabels: the Docker task\'s labels, prefixed with the collection host reversed', async () => {
+  const { job, docker, env } = stubJob({ variables: { 'System.TeamFoundationCollectionUri': 'https://contoso.visualstudio.com/' } });
+  try {
+    const inputs = { repository: REPOSITORY, dockerfile: 'src/web/Dockerfile', push: 'false', ociLabels: 'false', pipelineLabels: 'true' };
+    const report = await job.step('MsrBuildPush', { inputs, env });
+    assert.equal(report.result, 'Succeeded', report.message ?? report.stderr);
+    const argv = docker.calls()[0].argv;
+    const labels = argv.filter((_, i) => argv[i - 1] === '--label');
+    const prefix = 'com.visualstudio.contoso.image';
+    assert.deepEqual(labels, [
+      `${prefix}.system.teamfoundationcollectionuri=https://contoso.visualstudio.com/`,
+      `${prefix}.system.teamproject=web`,
+      `${prefix}.build.repository.name=techorama`,
+      `${prefix}.build.sourceversion=${SHA}`,
+      // Credentials in the repository URI never go into an image.
+      `${prefix}.build.repository.uri=https://dev.azure.com/contoso/web/_git/techorama`,
+      `${prefix}.build.sourcebranchname=main`,
+      `${prefix}.build.definitionname=web-ci`,
+      `${prefix}.build.buildnumber=20261203.1`,
+    ]);
+    delete job.variables['System.TeamFoundationCollectionUri'];
+    const without = await job.step('MsrBuildPush', { inputs, env });
+    assert.equal(without.result, 'Succeeded', without.message ?? without.stderr);
+    assert.ok(!docker.calls()[1].argv.includes('--label'), 'no collection URI, no pipeline labels');
+  } finally {
+    job.dispose();
+  }
+});
+
 test('push false builds only; an undeclared build-arg is a warning', async () => {
   const { job, docker, env } = stubJob();
   try {

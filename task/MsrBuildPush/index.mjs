@@ -37,6 +37,7 @@ startTask({
       sourceDateEpoch: variable('SOURCE_DATE_EPOCH'),
       pipeline: {
         collectionUri: variable('System.TeamFoundationCollectionUri'),
+        hostType: variable('System.HostType'),
         teamProject: variable('System.TeamProject'),
         repositoryName: variable('Build.Repository.Name'),
         repositoryUri: variable('Build.Repository.Uri'),
@@ -45,7 +46,9 @@ startTask({
         definitionName: variable('Build.DefinitionName'),
         buildNumber: variable('Build.BuildNumber'),
         buildUri: variable('Build.BuildUri'),
-        requestedFor: variable('Build.RequestedFor'),
+        releaseId: variable('Release.ReleaseId'),
+        releaseDefinitionName: variable('Release.DefinitionName'),
+        releaseWebUrl: variable('Release.ReleaseWebUrl'),
       },
     });
     for (const warning of plan.warnings) tl.warning(warning);
