@@ -32,6 +32,10 @@ pub struct Source {
     pub context: String,
     /// `$DOCKER_CONFIG/config.json`, which podman and buildah are told about.
     pub auth_file: Option<String>,
+    /// The `KEY`-alone build-args, whose values the builder takes from its
+    /// environment: the shim says which of these names its environment has.
+    #[serde(default)]
+    pub environment_build_args: Vec<String>,
 }
 
 fn is_absolute(path: &str) -> bool {
@@ -68,7 +72,15 @@ pub fn source(request: SourceRequest) -> Result<Source> {
         None => request.sources_directory.clone(),
     };
     let auth_file = request.docker_config.as_deref().filter(|d| !d.trim().is_empty()).map(|d| join(d, "config.json"));
-    Ok(Source { dockerfile, context, auth_file })
+    let environment_build_args = request
+        .inputs
+        .raw("buildArgs")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.contains('='))
+        .map(str::to_string)
+        .collect();
+    Ok(Source { dockerfile, context, auth_file, environment_build_args })
 }
 
 #[derive(Debug, Deserialize)]
@@ -79,6 +91,13 @@ pub struct PlanRequest {
     pub source: Source,
     /// `None` when the Dockerfile could not be read.
     pub dockerfile_text: Option<String>,
+    /// Why it could not be: the Node error code (`ENOENT`, `EISDIR`, `EACCES`...).
+    #[serde(default)]
+    pub dockerfile_error: Option<String>,
+    /// Which of `source.environment_build_args` the agent's environment has
+    /// (names only); `None` when the shim did not look.
+    #[serde(default)]
+    pub environment_build_args_set: Option<Vec<String>>,
     /// The step's own temporary directory (digest files).
     pub work_directory: String,
     /// Whether `source.auth_file` exists.
@@ -142,18 +161,26 @@ pub fn plan(request: PlanRequest) -> Result<Plan> {
             "no tag is left after expanding the templates; add one that is always set, such as {{sha}}",
         ));
     }
-    let text = request.dockerfile_text.as_deref().ok_or_else(|| {
-        TaskError::input("dockerfile", format!("there is no Dockerfile at {}", request.source.dockerfile))
-    })?;
+    let text = dockerfile_text(&request)?;
     let strict = inputs.boolean("strictBuildArgs", false)?;
 
     let mut build_args = user_build_args(inputs.raw("buildArgs"), &tokens)?;
-    let mut analysis = analyse(text, &build_args);
+    // The agent puts secret variables in a step's environment only when `env:` maps
+    // them; the builder silently drops a `KEY` it does not find there.
+    let not_in_environment: Vec<String> = match &request.environment_build_args_set {
+        Some(set) => build_args
+            .iter()
+            .filter(|a| a.value.is_none() && !set.contains(&a.name))
+            .map(|a| a.name.clone())
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut analysis = analyse(text, &build_args, &not_in_environment);
     if let Some(name) = inputs.optional("commitBuildArg") {
         if analysis.declares_arg(name) && !build_args.iter().any(|a| a.name == name) {
             let sha = tokens.expand("commitBuildArg", "{{sha}}")?.text;
             build_args.push(BuildArg { name: name.to_string(), value: Some(sha) });
-            analysis = analyse(text, &build_args);
+            analysis = analyse(text, &build_args, &not_in_environment);
         }
     }
     let source_date_epoch = request
@@ -177,11 +204,19 @@ pub fn plan(request: PlanRequest) -> Result<Plan> {
         None => analysis.stages.len().saturating_sub(1),
     };
     let built = analysis.stages_built_for(built_stage);
-    let mut warnings: Vec<String> = analysis
-        .warnings()
-        .filter(|f| f.stage.is_none_or(|s| built.contains(&s)))
-        .map(|f| f.message.clone())
+    let mut warnings: Vec<String> = not_in_environment
+        .iter()
+        .map(|name| {
+            TaskError::input(
+                "buildArgs",
+                format!("{name} is not set in the agent's environment (map a secret variable with env:)"),
+            )
+            .to_string()
+        })
         .collect();
+    warnings.extend(
+        analysis.warnings().filter(|f| f.stage.is_none_or(|s| built.contains(&s))).map(|f| f.message.clone()),
+    );
     if strict && !warnings.is_empty() {
         return Err(TaskError::input(
             "strictBuildArgs",
@@ -250,8 +285,28 @@ pub fn plan(request: PlanRequest) -> Result<Plan> {
     })
 }
 
-fn analyse(text: &str, build_args: &[BuildArg]) -> Analysis {
-    let given: BuildArgs = build_args.iter().map(|a| (a.name.clone(), a.value.clone())).collect();
+/// The Dockerfile's text, or why there is none to check.
+fn dockerfile_text(request: &PlanRequest) -> Result<&str> {
+    if let Some(text) = request.dockerfile_text.as_deref() {
+        return Ok(text);
+    }
+    let path = &request.source.dockerfile;
+    let problem = match request.dockerfile_error.as_deref() {
+        None | Some("ENOENT" | "ENOTDIR") => format!("there is no Dockerfile at {path}"),
+        Some("EISDIR") => format!("{path} is a directory; name the Dockerfile itself, as in {}", join(path, "Dockerfile")),
+        Some(code) => format!("the Dockerfile at {path} cannot be read ({code})"),
+    };
+    Err(TaskError::input("dockerfile", problem))
+}
+
+/// Checks the Dockerfile for a build with `build_args`; those in `unset` do not
+/// reach the builder (a `KEY` its environment lacks), as if not passed.
+fn analyse(text: &str, build_args: &[BuildArg], unset: &[String]) -> Analysis {
+    let given: BuildArgs = build_args
+        .iter()
+        .filter(|a| !unset.contains(&a.name))
+        .map(|a| (a.name.clone(), a.value.clone()))
+        .collect();
     dockerfile::analyse(text, &given)
 }
 
@@ -424,8 +479,15 @@ mod tests {
                 build_number: Some("20261203.1".into()),
                 now_epoch_seconds: 1_764_790_853,
             },
-            source: Source { dockerfile: "/s/Dockerfile".into(), context: "/s".into(), auth_file: None },
+            source: Source {
+                dockerfile: "/s/Dockerfile".into(),
+                context: "/s".into(),
+                auth_file: None,
+                environment_build_args: Vec::new(),
+            },
             dockerfile_text: Some(DOCKERFILE.into()),
+            dockerfile_error: None,
+            environment_build_args_set: None,
             work_directory: "/t/msr-build-push-1".into(),
             auth_file_exists: false,
             source_date_epoch: None,
@@ -577,6 +639,60 @@ mod tests {
     }
 
     #[test]
+    fn why_the_dockerfile_cannot_be_read() {
+        let read = |error: Option<&str>| {
+            let mut r = request(&[("repository", "r.io/a/b")]);
+            r.dockerfile_text = None;
+            r.dockerfile_error = error.map(str::to_string);
+            plan(r).unwrap_err().to_string()
+        };
+        assert_eq!(read(Some("ENOENT")), "Input 'dockerfile': there is no Dockerfile at /s/Dockerfile");
+        assert_eq!(read(Some("ENOTDIR")), "Input 'dockerfile': there is no Dockerfile at /s/Dockerfile");
+        assert_eq!(
+            read(Some("EISDIR")),
+            "Input 'dockerfile': /s/Dockerfile is a directory; name the Dockerfile itself, as in /s/Dockerfile/Dockerfile"
+        );
+        assert_eq!(read(Some("EACCES")), "Input 'dockerfile': the Dockerfile at /s/Dockerfile cannot be read (EACCES)");
+    }
+
+    #[test]
+    fn a_build_arg_the_environment_lacks_is_a_warning_and_unset() {
+        let dockerfile = "ARG BASE\nFROM ${BASE:-alpine}\nARG NPM_TOKEN\nARG CONFIGURATION\n";
+        let run = |set: Option<&[&str]>, strict: &str| {
+            let mut r = request(&[
+                ("repository", "r.io/a/b"),
+                ("buildArgs", "NPM_TOKEN\nCONFIGURATION\nBASE"),
+                ("strictBuildArgs", strict),
+            ]);
+            r.dockerfile_text = Some(dockerfile.into());
+            r.environment_build_args_set = set.map(|s| s.iter().map(|n| n.to_string()).collect());
+            plan(r)
+        };
+        let lenient = run(Some(&["CONFIGURATION"]), "false").unwrap();
+        assert_eq!(
+            lenient.warnings,
+            [
+                "Input 'buildArgs': NPM_TOKEN is not set in the agent's environment (map a secret variable with env:)",
+                "Input 'buildArgs': BASE is not set in the agent's environment (map a secret variable with env:)",
+            ]
+        );
+        // The builder is still told the names; it drops those it cannot find.
+        assert_eq!(values_after(&lenient.build.argv, "--build-arg"), ["NPM_TOKEN", "CONFIGURATION", "BASE"]);
+        assert!(run(Some(&["CONFIGURATION", "NPM_TOKEN", "BASE"]), "true").unwrap().warnings.is_empty());
+        assert!(run(None, "true").unwrap().warnings.is_empty());
+        let strict = run(Some(&["CONFIGURATION", "BASE"]), "true").unwrap_err().to_string();
+        assert!(strict.starts_with("Input 'strictBuildArgs': "), "{strict}");
+        assert!(strict.contains("NPM_TOKEN is not set in the agent's environment"), "{strict}");
+        // Analysed as unset: a FROM that needs it is reported.
+        let mut r = request(&[("repository", "r.io/a/b"), ("buildArgs", "BASE")]);
+        r.dockerfile_text = Some("ARG BASE\nFROM ${BASE}\n".into());
+        r.environment_build_args_set = Some(Vec::new());
+        let warnings = plan(r).unwrap().warnings;
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings[2].contains("expands to an empty image name"), "{warnings:?}");
+    }
+
+    #[test]
     fn only_warnings_about_stages_the_build_runs_count() {
         let text = "ARG V=1\nFROM a AS test\nRUN echo $V\nFROM b AS final\n";
         let mut r = request(&[("repository", "r.io/a/b"), ("strictBuildArgs", "true")]);
@@ -612,9 +728,12 @@ mod tests {
             Source {
                 dockerfile: "/w/s/Dockerfile".into(),
                 context: "/w/s".into(),
-                auth_file: Some("/w/_temp/docker-config-1/config.json".into())
+                auth_file: Some("/w/_temp/docker-config-1/config.json".into()),
+                environment_build_args: Vec::new(),
             }
         );
+        let from_environment = src(&[("buildArgs", "A=1\n  NPM_TOKEN \n\nB=\nSECRET_X\n")]).environment_build_args;
+        assert_eq!(from_environment, ["NPM_TOKEN", "SECRET_X"]);
         // The default `**`, rooted by the agent: the Dockerfile's directory.
         let web = |context| src(&[("dockerfile", "/w/s/src/web/Dockerfile"), ("buildContext", context)]).context;
         assert_eq!(web("/w/s/**"), "/w/s/src/web");

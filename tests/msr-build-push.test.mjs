@@ -49,8 +49,9 @@ const engineBehaviour = `(argv, stdin, env) => {
 }`;
 
 /** A job with the .NET sample in src/web and `docker` and `podman` stubs on PATH. */
-function stubJob({ variables = {} } = {}) {
+function stubJob({ variables = {}, secrets = {} } = {}) {
   const job = new Job({
+    secrets,
     variables: {
       'Build.Repository.Uri': 'https://build:hunter2@dev.azure.com/contoso/web/_git/techorama',
       SOURCE_DATE_EPOCH: '1700000000',
@@ -246,12 +247,42 @@ test('buildContext: the Dockerfile\'s directory by default, the repository root 
   }
 });
 
+test('a KEY-alone build-arg missing from the environment is a warning; env: maps a secret', async () => {
+  const secret = 'npm-secret-4711';
+  const { job, docker, env } = stubJob({ secrets: { NPM_TOKEN: secret } });
+  try {
+    const inputs = { repository: REPOSITORY, dockerfile: 'src/web/Dockerfile', push: 'false', buildArgs: 'BUILD_CONFIGURATION\nNPM_TOKEN' };
+    const unmapped = await job.step('MsrBuildPush', { inputs, env });
+    assert.equal(unmapped.result, 'Succeeded', unmapped.message ?? unmapped.stderr);
+    assert.deepEqual(unmapped.warnings, [
+      "Input 'buildArgs': NPM_TOKEN is not set in the agent's environment (map a secret variable with env:)",
+    ]);
+    const strict = await job.step('MsrBuildPush', { inputs: { ...inputs, strictBuildArgs: 'true' }, env });
+    assert.equal(strict.result, 'Failed');
+    assert.match(strict.message, /^Input 'strictBuildArgs': .*NPM_TOKEN is not set in the agent's environment/);
+    const mapped = await job.step('MsrBuildPush', { inputs, env: { ...env, NPM_TOKEN: secret } });
+    assert.equal(mapped.result, 'Succeeded', mapped.message ?? mapped.stderr);
+    assert.deepEqual(mapped.warnings, []);
+    assert.deepEqual(docker.calls().map((c) => c.argv.filter((_, i) => c.argv[i - 1] === '--build-arg')), [
+      ['BUILD_CONFIGURATION', 'NPM_TOKEN', 'COMMIT_ID=9f86d08', 'SOURCE_DATE_EPOCH=1700000000'],
+      ['BUILD_CONFIGURATION', 'NPM_TOKEN', 'COMMIT_ID=9f86d08', 'SOURCE_DATE_EPOCH=1700000000'],
+    ]);
+    for (const report of [unmapped, strict, mapped]) {
+      assert.ok(!report.stdout.includes(secret) && !report.stderr.includes(secret), 'the value never reaches the log');
+    }
+  } finally {
+    job.dispose();
+  }
+});
+
 const badInputs = [
   ['an invalid image name', { repository: 'msr.example.com/Web/Techorama' },
     /^Input 'repository': "msr\.example\.com\/Web\/Techorama" is not a valid image name: repository names must be lower case/],
   ['a tag with a path in it', { tags: '{{sha}}\nfeature/login' }, /^Input 'tags': "feature\/login" is not a valid tag/],
   ['a missing Dockerfile', { dockerfile: 'src/api/Dockerfile' },
     /^Input 'dockerfile': there is no Dockerfile at .*src\/api\/Dockerfile$/],
+  ['a directory for the Dockerfile', { dockerfile: 'src/web' },
+    /^Input 'dockerfile': .*src\/web is a directory; name the Dockerfile itself, as in .*src\/web\/Dockerfile$/],
   ['a target that is not a stage', { target: 'tests' },
     /^Input 'target': the Dockerfile has no stage named "tests"; its stages are base, build, publish, runtime$/],
   ['strictBuildArgs with an undeclared build-arg', { strictBuildArgs: 'true', buildArgs: 'NUGET_FEED=x' },

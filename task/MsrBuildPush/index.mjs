@@ -3,12 +3,12 @@
 import fs from 'node:fs';
 import { startTask, readInputs, buildInfo, runTool, setOutputs, uploadSummary, tl, core } from '../common/runtime.mjs';
 
-/** A file's text, or null when it cannot be read (the core says why that matters). */
-function readText(file) {
+/** A file's text, or null and the error code when it cannot be read (the core says why that matters). */
+function readFile(file) {
   try {
-    return fs.readFileSync(file, 'utf8');
-  } catch {
-    return null;
+    return { text: fs.readFileSync(file, 'utf8'), error: null };
+  } catch (error) {
+    return { text: null, error: error.code ?? error.message };
   }
 }
 
@@ -27,11 +27,15 @@ startTask({
       sourcesDirectory: variable('Build.SourcesDirectory') ?? process.cwd(),
       dockerConfig: variable('DOCKER_CONFIG'),
     });
+    const dockerfile = readFile(source.dockerfile);
     const plan = core.msrBuildPushPlan({
       inputs,
       buildInfo: buildInfo(),
       source,
-      dockerfileText: readText(source.dockerfile),
+      dockerfileText: dockerfile.text,
+      dockerfileError: dockerfile.error,
+      // Names only: the builder reads these values from the environment it inherits.
+      environmentBuildArgsSet: source.environmentBuildArgs.filter((name) => process.env[name] !== undefined),
       workDirectory: workspace.directory('msr-build-push'),
       authFileExists: source.authFile ? fs.existsSync(source.authFile) : false,
       sourceDateEpoch: variable('SOURCE_DATE_EPOCH'),
@@ -57,7 +61,7 @@ startTask({
     const pushes = [];
     for (const push of plan.pushes) {
       const { stdout } = await run(push.command);
-      pushes.push({ stdout, digestFileText: push.digestFile ? readText(push.digestFile) : null });
+      pushes.push({ stdout, digestFileText: push.digestFile ? readFile(push.digestFile).text : null });
     }
 
     const finished = core.msrBuildPushFinish({ report: plan.report, pushes });
