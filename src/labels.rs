@@ -104,6 +104,9 @@ fn reversed_host(uri: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.split('.').rev().collect::<Vec<_>>().join("."))
 }
 
+/// How a label value with `{{` that is not a token gets through.
+const LABEL_LITERALLY: &str = "; to pass a value with {{ as it is, pass --label in arguments";
+
 /// `KEY=VALUE` lines with templates in VALUE; `input` names the input in errors.
 pub fn user_labels(input: &str, text: &str, tokens: &Tokens) -> Result<Labels> {
     let mut labels = Vec::new();
@@ -115,7 +118,7 @@ pub fn user_labels(input: &str, text: &str, tokens: &Tokens) -> Result<Labels> {
         if key.is_empty() || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(TaskError::input(input, format!("\"{key}\" in \"{line}\" is not a valid label key")));
         }
-        labels.push((key.to_string(), tokens.expand(input, value.trim())?.text));
+        labels.push((key.to_string(), tokens.expand_with_hint(input, value.trim(), LABEL_LITERALLY)?.text));
     }
     Ok(labels)
 }

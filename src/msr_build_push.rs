@@ -324,12 +324,18 @@ fn check_target(analysis: &Analysis, target: &str) -> Result<usize> {
     Err(TaskError::input("target", format!("the Dockerfile has no stage named \"{target}\"; {stages}")))
 }
 
+/// How a build-arg value with `{{` that is not a token (a Go template) gets through.
+const BUILD_ARG_LITERALLY: &str = "; to pass a value with {{ as it is, write the name alone in buildArgs and \
+     set the value in the step's env:, or pass --build-arg in arguments";
+
 /// `KEY=VALUE` lines (templates in VALUE) and `KEY` lines (from the environment).
 fn user_build_args(text: &str, tokens: &Tokens) -> Result<Vec<BuildArg>> {
     let mut args: Vec<BuildArg> = Vec::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
         let (name, value) = match line.split_once('=') {
-            Some((name, value)) => (name.trim(), Some(tokens.expand("buildArgs", value.trim())?.text)),
+            Some((name, value)) => {
+                (name.trim(), Some(tokens.expand_with_hint("buildArgs", value.trim(), BUILD_ARG_LITERALLY)?.text))
+            }
             None => (line, None),
         };
         let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
@@ -636,6 +642,18 @@ mod tests {
         let mut broken = request(&[("repository", "r.io/a/b")]);
         broken.dockerfile_text = Some("FROM a\nRUNN x\n".into());
         assert_eq!(plan(broken).unwrap_err().to_string(), "Input 'dockerfile': Dockerfile line 2: unknown instruction RUNN.");
+    }
+
+    #[test]
+    fn braces_that_are_not_tokens_are_errors_that_say_how_to_pass_them() {
+        let message = error(&[("repository", "r.io/a/b"), ("buildArgs", "FMT={{.Name}}")]);
+        assert!(message.starts_with("Input 'buildArgs': unknown template token {{.Name}}; the tokens are {{sha}}"), "{message}");
+        assert!(message.ends_with("; to pass a value with {{ as it is, write the name alone in buildArgs and set the value in the step's env:, or pass --build-arg in arguments"), "{message}");
+        let message = error(&[("repository", "r.io/a/b"), ("labels", "fmt={{json .}}")]);
+        assert!(message.starts_with("Input 'labels': unknown template token {{json .}}"), "{message}");
+        assert!(message.ends_with("; to pass a value with {{ as it is, pass --label in arguments"), "{message}");
+        // Tags have no such way: an image tag cannot hold braces.
+        assert!(!error(&[("repository", "r.io/a/b"), ("tags", "{{x}}")]).contains("as it is"));
     }
 
     #[test]

@@ -71,7 +71,7 @@ impl Tokens {
         }
     }
 
-    fn value(&self, token: &str, input: &str) -> Result<String> {
+    fn value(&self, token: &str, input: &str, literal_hint: &str) -> Result<String> {
         let known = |value: &Option<String>, source: &str| {
             value.clone().ok_or_else(|| {
                 TaskError::input(input, format!("{{{{{token}}}}} needs {source}, which this build does not have"))
@@ -99,7 +99,7 @@ impl Tokens {
                 return Err(TaskError::input(
                     input,
                     format!(
-                        "unknown template token {{{{{unknown}}}}}; the tokens are {}",
+                        "unknown template token {{{{{unknown}}}}}; the tokens are {}{literal_hint}",
                         TOKENS.map(|t| format!("{{{{{t}}}}}")).join(", ")
                     ),
                 ))
@@ -109,6 +109,12 @@ impl Tokens {
 
     /// Expands every `{{token}}` in `template`; `input` names the task input in errors.
     pub fn expand(&self, input: &str, template: &str) -> Result<Expansion> {
+        self.expand_with_hint(input, template, "")
+    }
+
+    /// [`Tokens::expand`], with `literal_hint` ending an unknown-token error: how
+    /// this input can carry `{{` as it is (there is no escape inside a template).
+    pub fn expand_with_hint(&self, input: &str, template: &str, literal_hint: &str) -> Result<Expansion> {
         let mut text = String::with_capacity(template.len());
         let mut rest = template;
         let mut has_empty_token = false;
@@ -118,7 +124,7 @@ impl Tokens {
             let close = after.find("}}").ok_or_else(|| {
                 TaskError::input(input, format!("'{{{{' without a closing '}}}}' in \"{template}\""))
             })?;
-            let value = self.value(after[..close].trim(), input)?;
+            let value = self.value(after[..close].trim(), input, literal_hint)?;
             has_empty_token |= value.is_empty();
             text.push_str(&value);
             rest = &after[close + 2..];
