@@ -49,7 +49,7 @@ const engineBehaviour = `(argv, stdin, env) => {
 }`;
 
 /** A job with the .NET sample in src/web and `docker` and `podman` stubs on PATH. */
-function stubJob({ variables = {}, secrets = {} } = {}) {
+function stubJob({ variables = {}, secrets = {}, behaviour = engineBehaviour } = {}) {
   const job = new Job({
     secrets,
     variables: {
@@ -61,8 +61,8 @@ function stubJob({ variables = {}, secrets = {} } = {}) {
   });
   const bin = path.join(job.root, 'bin');
   const record = { recordEnv: ['BUILD_CONFIGURATION'] };
-  const docker = recordingStub(bin, 'docker', engineBehaviour, record);
-  const podman = recordingStub(bin, 'podman', engineBehaviour, record);
+  const docker = recordingStub(bin, 'docker', behaviour, record);
+  const podman = recordingStub(bin, 'podman', behaviour, record);
   return { job, docker, podman, env: { PATH: pathWith(bin), BUILD_CONFIGURATION: 'Debug' } };
 }
 
@@ -167,6 +167,30 @@ test('podman: --authfile from DOCKER_CONFIG, the digest from --digestfile', asyn
   }
 });
 
+test('logging commands a build prints on standard error are neutralised too', async () => {
+  // BuildKit's progress output goes to standard error, and a RUN step's output with it.
+  const behaviour = `() => ({
+    stderr: '#5 [build 2/4] RUN echo\\n##vso[task.setvariable variable=fromStderr]yes\\n#5 0.21 ##VSO[task.complete result=Failed]by the build\\n##[error]an error the task did not report\\n',
+  })`;
+  const { job, docker, env } = stubJob({ behaviour });
+  try {
+    const report = await job.step('MsrBuildPush', {
+      inputs: { repository: REPOSITORY, dockerfile: 'src/web/Dockerfile', push: 'false' }, env,
+    });
+    assert.equal(report.result, 'Succeeded', report.message ?? report.stderr);
+    assert.equal(docker.calls().length, 1);
+    assert.equal(report.variables.fromStderr, undefined);
+    assert.equal(report.commands.filter((c) => c.name === 'task.complete').length, 1);
+    // The lines still reach the log, each broken after its first '#'.
+    assert.ok(report.stderr.includes('#\u200b#vso[task.setvariable variable=fromStderr]yes\n'), report.stderr);
+    assert.ok(report.stderr.includes('#5 0.21 #\u200b#VSO[task.complete result=Failed]by the build\n'), report.stderr);
+    assert.ok(report.stderr.includes('#\u200b#[error]an error the task did not report\n'), report.stderr);
+    assert.ok(!/##(vso)?\[/i.test(report.stderr), report.stderr);
+  } finally {
+    job.dispose();
+  }
+});
+
 test('pipeline text in a label reaches the build intact but cannot issue logging commands', async () => {
   const message = 'fix login ##vso[task.setvariable variable=pwned]yes';
   const { job, docker, env } = stubJob({ variables: { 'Build.SourceVersionMessage': message } });
@@ -262,7 +286,10 @@ test('a KEY-alone build-arg missing from the environment is a warning; env: maps
     assert.match(strict.message, /^Input 'strictBuildArgs': .*NPM_TOKEN is not set in the agent's environment/);
     const mapped = await job.step('MsrBuildPush', { inputs, env: { ...env, NPM_TOKEN: secret } });
     assert.equal(mapped.result, 'Succeeded', mapped.message ?? mapped.stderr);
-    assert.deepEqual(mapped.warnings, []);
+    // Now it reaches the build, which has no ARG for it.
+    assert.deepEqual(mapped.warnings, [
+      'The build-arg NPM_TOKEN is not declared by any ARG in the Dockerfile, so the build ignores it.',
+    ]);
     assert.deepEqual(docker.calls().map((c) => c.argv.filter((_, i) => c.argv[i - 1] === '--build-arg')), [
       ['BUILD_CONFIGURATION', 'NPM_TOKEN', 'COMMIT_ID=9f86d08', 'SOURCE_DATE_EPOCH=1700000000'],
       ['BUILD_CONFIGURATION', 'NPM_TOKEN', 'COMMIT_ID=9f86d08', 'SOURCE_DATE_EPOCH=1700000000'],
@@ -408,6 +435,7 @@ test('analyseDockerfile (the core export) finds nothing wrong in the sample Dock
     'linux-agent.Dockerfile': [['kubectl', 'helm', 'agent-download', 'agent'], { HELM_VERSION: '3.16.1' }],
     // null: the builder takes the value from its environment.
     'windows-agent.Dockerfile': [['download', 'agent'], { AGENT_VERSION: null }],
+    'defaults-and-heredocs.Dockerfile': [['build', 'runtime'], { APP_VERSION: '2.1.0' }],
   };
   for (const [file, [stages, buildArgs]] of Object.entries(samples)) {
     const analysis = core.analyseDockerfile({ text: corpus(file), buildArgs });
