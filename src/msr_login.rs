@@ -122,7 +122,8 @@ pub fn plan(r: &PlanRequest) -> Result<Plan> {
         Target::Create { carry_from } => (None, carry_from),
     };
     Ok(Plan {
-        secrets: vec![credentials.basic()],
+        // The token as used (trimmed): the shim registered only the raw input.
+        secrets: vec![credentials.basic(), credentials.access_token.clone()],
         registry: credentials.registry,
         username: credentials.username,
         verify,
@@ -412,10 +413,19 @@ mod tests {
     fn plans_a_verified_config_login() {
         let p = plan(&request(GOOD)).unwrap();
         assert_eq!(p.registry, "msr.example.com");
-        assert_eq!(p.secrets, ["cm9ib3Qkd2ViK2NpOnRvay0xMjM="]);
+        assert_eq!(p.secrets, ["cm9ib3Qkd2ViK2NpOnRvay0xMjM=", "tok-123"]);
         assert_eq!(p.verify.unwrap().url, "https://msr.example.com/v2/");
         assert_eq!(p.merge_into, None);
         assert_eq!(p.read_config, "/home/vsts/.docker/config.json");
+    }
+
+    #[test]
+    fn the_trimmed_token_is_a_secret_too() {
+        let mut pairs: Vec<(&str, &str)> = GOOD.iter().copied().filter(|(k, _)| *k != "accessToken").collect();
+        pairs.push(("accessToken", " tok-123 \n"));
+        let p = plan(&request(&pairs)).unwrap();
+        assert!(p.secrets.iter().any(|s| s == "tok-123"), "{:?}", p.secrets);
+        assert!(p.secrets.contains(&"cm9ib3Qkd2ViK2NpOnRvay0xMjM=".to_string()));
     }
 
     #[test]

@@ -167,6 +167,22 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
     }
   });
 
+  test('a token pasted with surrounding spaces is used trimmed and registered as used', async (t) => {
+    if (!ready(t)) return;
+    const job = trustingJob({ secrets: { DOCKER_REGISTRY_TOKEN: `  ${TOKEN}  ` } });
+    try {
+      const report = await job.step('MsrLogin', { inputs: inputs(basic.host) });
+      assert.equal(report.result, 'Succeeded', report.message);
+      // The raw input (spaces and all) is not the string a later print would show.
+      assertRegisteredFirst(report);
+      assertNoLeak(report);
+      const config = JSON.parse(fs.readFileSync(path.join(report.outputs.dockerConfig, 'config.json'), 'utf8'));
+      assert.deepEqual(config.auths, { [basic.host]: { auth: basicAuth(USER, TOKEN) } });
+    } finally {
+      job.dispose();
+    }
+  });
+
   test('a service connection supplies registry, account and token', async (t) => {
     if (!ready(t)) return;
     const job = trustingJob();
