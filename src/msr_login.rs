@@ -76,8 +76,13 @@ fn credentials(r: &PlanRequest) -> Result<(Credentials, &'static str)> {
             format!("the service connection uses \"{scheme}\" authorization; MSR needs a username and token (Docker Registry connection of type Others)"),
         ));
     }
-    let url = endpoint.url.as_deref().filter(|u| !u.trim().is_empty()).or(endpoint.registry.as_deref()).unwrap_or("");
-    let registry = registry_auth::normalise_registry("containerRegistry", url)?;
+    // A dockerregistry connection carries the registry as an authorization
+    // parameter (what docker logs in to); its URL is only the fallback.
+    fn given(value: &Option<String>) -> Option<&str> {
+        value.as_deref().filter(|v| !v.trim().is_empty())
+    }
+    let address = given(&endpoint.registry).or(given(&endpoint.url)).unwrap_or("");
+    let registry = registry_auth::normalise_registry("containerRegistry", address)?;
     let username = check_username("containerRegistry", endpoint.username.as_deref().map(str::trim).filter(|u| !u.is_empty()))?;
     let access_token = check_token("containerRegistry", endpoint.password.as_deref().unwrap_or(""))?;
     Ok((Credentials { registry, username, access_token }, "containerRegistry"))
@@ -463,6 +468,11 @@ mod tests {
         let p = plan(&r).unwrap();
         assert_eq!((p.registry.as_str(), p.username.as_str()), ("msr.example.com:8443", "ci"));
         assert!(p.verify.is_none());
+        // The `registry` parameter wins over the connection's URL.
+        r.endpoint.as_mut().unwrap().registry = Some("https://msr2.example.com/".into());
+        assert_eq!(plan(&r).unwrap().registry, "msr2.example.com");
+        r.endpoint.as_mut().unwrap().registry = Some(" ".into());
+        assert_eq!(plan(&r).unwrap().registry, "msr.example.com:8443");
         r.endpoint.as_mut().unwrap().password = Some(String::new());
         assert!(error(&r).starts_with("Input 'containerRegistry': the access token is empty"));
         r.endpoint.as_mut().unwrap().scheme = Some("ServicePrincipal".into());

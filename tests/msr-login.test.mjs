@@ -187,9 +187,17 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
     if (!ready(t)) return;
     const job = trustingJob();
     try {
+      // As ADO sends a dockerregistry connection: the registry is an authorization
+      // parameter, which docker logs in to; the connection's URL is not used when it is set.
       const report = await job.step('MsrLogin', {
         inputs: { containerRegistry: 'msr' },
-        endpoints: { msr: { url: `https://${basic.host}`, scheme: 'UsernamePassword', parameters: { username: USER, password: TOKEN } } },
+        endpoints: {
+          msr: {
+            url: 'https://unused.invalid/',
+            scheme: 'UsernamePassword',
+            parameters: { registry: `https://${basic.host}`, username: USER, password: TOKEN, email: 'ci@example.com' },
+          },
+        },
       });
       assert.equal(report.result, 'Succeeded', report.message);
       assertNoLeak(report);
