@@ -30,11 +30,8 @@ pub fn normalise_registry(input: &str, value: &str) -> Result<String> {
     if !valid_host(host) {
         return Err(invalid_host(input, value));
     }
-    if let Some(port) = port {
-        match port.parse::<u32>() {
-            Ok(1..=65535) if !port.starts_with('0') => {}
-            _ => return Err(TaskError::input(input, format!("\"{value}\" has an invalid port \"{port}\""))),
-        }
+    if let Some(port) = port.filter(|p| !valid_port(p)) {
+        return Err(TaskError::input(input, format!("\"{value}\" has an invalid port \"{port}\"")));
     }
     Ok(host_port.to_ascii_lowercase())
 }
@@ -405,11 +402,15 @@ fn challenge_request(credentials: &Credentials, outcome: &Outcome) -> Result<Nex
 fn token_request(credentials: &Credentials, bearer: &Challenge) -> Result<Next> {
     let realm = bearer.params["realm"].trim();
     // Basic credentials go only to an HTTPS service that is a plain URL.
-    let ok = strip_prefix_ignore_case(realm, "https://")
-        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/') && !rest.chars().any(|c| c.is_whitespace() || c.is_control() || c == '#'));
-    if !ok {
+    let Some(rest) = strip_prefix_ignore_case(realm, "https://") else {
         return Err(TaskError::other(format!(
             "MSR at {} sent its token service as \"{realm}\", which is not an HTTPS address; the task does not send credentials there",
+            credentials.registry
+        )));
+    };
+    if !valid_realm(rest) {
+        return Err(TaskError::other(format!(
+            "MSR at {} sent an invalid token service address \"{realm}\" (expected https://host[:port]/path); the task does not send credentials there",
             credentials.registry
         )));
     }
@@ -434,6 +435,19 @@ fn token_request(credentials: &Credentials, bearer: &Challenge) -> Result<Next> 
         },
         secrets: Vec::new(),
     })
+}
+
+/// A realm after `https://`: a valid host, an optional port 1-65535, no user
+/// info, then an optional path and query without spaces, controls or `#`.
+fn valid_realm(rest: &str) -> bool {
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let host_ok = split_port(authority).is_some_and(|(host, port)| valid_host(host) && port.is_none_or(valid_port));
+    host_ok && !tail.chars().any(|c| c.is_whitespace() || c.is_control() || c == '#')
+}
+
+fn valid_port(port: &str) -> bool {
+    !port.starts_with('0') && matches!(port.parse::<u32>(), Ok(1..=65535))
 }
 
 fn bearer_request(credentials: &Credentials, realm: &str, body: &str) -> Result<Next> {
@@ -671,7 +685,46 @@ mod tests {
         for realm in ["http://a.example.com/t", "https:///t", "javascript:x", ""] {
             let header = format!("Bearer realm=\"{realm}\"");
             let error = next(&c, &Stage::Probe, &answer(401, &[("WWW-Authenticate", &header)], "")).unwrap_err();
-            assert!(error.to_string().contains("not an HTTPS address") || error.to_string().contains("without a Basic or Bearer"), "{error}");
+            let error = error.to_string();
+            assert!(
+                ["not an HTTPS address", "invalid token service address", "without a Basic or Bearer"].iter().any(|m| error.contains(m)),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_malformed_token_service_address_is_refused_naming_the_registry() {
+        let c = creds();
+        let probe = |realm: &str| next(&c, &Stage::Probe, &answer(401, &[("WWW-Authenticate", &format!("Bearer realm=\"{realm}\",service=s"))], ""));
+        for realm in [
+            "https://auth.example.com:abc/token",
+            "https://auth.example.com:/token",
+            "https://auth.example.com:0/token",
+            "https://auth.example.com:65536/token",
+            "https://auth.example.com:443:1/token",
+            "https://user:pw@auth.example.com/token",
+            "https://auth..example.com/token",
+            "https://auth_example.com/token",
+            "https://[zz]/token",
+            "https://[::1/token",
+            "https://auth.example.com/to ken",
+            "https://auth.example.com/token#x",
+            "https://?x=1",
+        ] {
+            let error = probe(realm).unwrap_err().to_string();
+            assert!(error.starts_with("MSR at msr.example.com sent an invalid token service address"), "{realm}: {error}");
+        }
+        for realm in [
+            "https://auth.example.com:8443/token",
+            "https://AUTH.example.com/token?x=1",
+            "https://127.0.0.1:5001/token",
+            "https://[::1]:5001/token",
+            "https://auth.example.com",
+            "https://auth.example.com?x=1",
+        ] {
+            let (token, _) = request(probe(realm).unwrap());
+            assert!(token.url.starts_with(realm), "{realm}: {}", token.url);
         }
     }
 

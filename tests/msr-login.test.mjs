@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -126,6 +128,38 @@ function mode(file) {
   return fs.statSync(file).mode & 0o777;
 }
 
+/** Runs `use(host)` with `server` listening on 127.0.0.1, and closes it afterwards. */
+async function withServer(server, use) {
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    return await use(`127.0.0.1:${server.address().port}`);
+  } finally {
+    server.closeAllConnections?.();
+    server.close();
+  }
+}
+
+/** An HTTP proxy for CONNECT tunnels that resolves the names in `hosts` to 127.0.0.1 (as a
+ *  proxy with its own DNS would) and records every tunnel requested. */
+function tunnelProxy(hosts) {
+  const tunnels = [];
+  const server = net.createServer((client) => {
+    client.once('data', (head) => {
+      const [, target] = /^CONNECT (\S+) HTTP/.exec(head.toString('latin1')) || [];
+      tunnels.push(target);
+      const [host, port] = target.split(/:(?=\d+$)/);
+      const upstream = net.connect(Number(port), hosts.includes(host) ? '127.0.0.1' : host, () => {
+        client.write('HTTP/1.1 200 Connection established\r\n\r\n');
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+    });
+    client.on('error', () => {});
+  });
+  return { server, tunnels };
+}
+
 describe('MsrLogin against a Basic (htpasswd) registry', () => {
   test('writes a 0600 config.json in a 0700 job directory that skopeo can push and read with', async (t) => {
     if (!ready(t) || !requireTool(t, 'skopeo')) return;
@@ -211,22 +245,8 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
 
   test('goes through the agent proxy with a CONNECT tunnel', async (t) => {
     if (!ready(t)) return;
-    const tunnels = [];
     // The registry's name resolves only here, as on an agent that reaches MSR only through its proxy.
-    const proxy = net.createServer((client) => {
-      client.once('data', (head) => {
-        const [, target] = /^CONNECT (\S+) HTTP/.exec(head.toString('latin1')) || [];
-        tunnels.push(target);
-        const [host, port] = target.split(/:(?=\d+$)/);
-        const upstream = net.connect(Number(port), host === PROXY_ONLY_HOST ? '127.0.0.1' : host, () => {
-          client.write('HTTP/1.1 200 Connection established\r\n\r\n');
-          upstream.pipe(client);
-          client.pipe(upstream);
-        });
-        upstream.on('error', () => client.destroy());
-      });
-      client.on('error', () => {});
-    });
+    const { server: proxy, tunnels } = tunnelProxy([PROXY_ONLY_HOST]);
     await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const job = trustingJob({ secrets, variables: { 'Agent.ProxyUrl': `http://127.0.0.1:${proxy.address().port}` } });
     try {
@@ -450,6 +470,38 @@ describe('MsrLogin refuses bad input and bad answers, leaving nothing behind', (
     } finally {
       job.dispose();
     }
+  });
+});
+
+describe('MsrLogin explains a server it cannot use, leaving nothing behind', () => {
+  /** Runs a login against `registry` and checks the failure and that the job is clean. */
+  async function failedLogin(registry, options = {}) {
+    const job = trustingJob({ secrets, ...options });
+    try {
+      const report = await job.step('MsrLogin', { inputs: inputs(registry) });
+      assert.equal(report.result, 'Failed');
+      assert.deepEqual(report.errors, [report.message]);
+      assert.deepEqual(job.leftInTemp(), []);
+      assertNoLeak(report);
+      return report;
+    } finally {
+      job.dispose();
+    }
+  }
+
+  test('a token service address with an invalid port is refused naming the registry', async (t) => {
+    if (!ready(t)) return;
+    const realm = 'https://auth.example.com:abc/token';
+    const server = https.createServer({ cert: fs.readFileSync(basic.certs.cert), key: fs.readFileSync(basic.certs.key) },
+      (request, response) => {
+        response.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="s"` });
+        response.end();
+      });
+    await withServer(server, async (host) => {
+      const report = await failedLogin(host);
+      assert.equal(report.message, `MSR at ${host} sent an invalid token service address "${realm}" `
+        + '(expected https://host[:port]/path); the task does not send credentials there');
+    });
   });
 });
 
