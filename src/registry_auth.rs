@@ -347,25 +347,36 @@ fn unreachable(stage: &Stage, target: &str, credentials: &Credentials, outcome: 
         Stage::Token { .. } => "the token service of ".to_string() + &credentials.registry,
         _ => format!("MSR at {}", credentials.registry),
     };
-    if is_tls_error(code) {
+    // OpenSSL's answer to a reply that is not TLS at all (plain HTTP on the port).
+    if code == "ERR_SSL_WRONG_VERSION_NUMBER" || reason.contains("wrong version number") {
+        return TaskError::other(format!("Could not reach {what}: it does not speak HTTPS on this port ({target})"));
+    }
+    if code == "ERR_TLS_CERT_ALTNAME_INVALID" {
+        let host = split_port(authority(target)).map_or("", |(host, _)| host);
+        return TaskError::other(format!("Could not reach {what}: its certificate is not for {host} ({reason})"));
+    }
+    if is_certificate_error(code) {
         TaskError::other(format!(
             "Could not reach {what}: its TLS certificate was not accepted ({reason}); \
              trust its CA on the agent (for example with NODE_EXTRA_CA_CERTS)"
         ))
+    } else if code == "EPROTO" || code.starts_with("ERR_SSL") || code.starts_with("ERR_TLS") {
+        TaskError::other(format!("Could not reach {what} ({target}): the TLS handshake failed ({reason})"))
     } else {
         TaskError::other(format!("Could not reach {what} ({target}): {reason}"))
     }
 }
 
-/// Node's error codes for a certificate or handshake that failed.
-fn is_tls_error(code: &str) -> bool {
-    code.starts_with("ERR_TLS")
-        || code.starts_with("ERR_SSL")
-        || code.contains("CERT")
-        || matches!(
-            code,
-            "UNABLE_TO_VERIFY_LEAF_SIGNATURE" | "UNABLE_TO_GET_ISSUER_CERT" | "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" | "EPROTO"
-        )
+/// The `host[:port]` of an `https://` URL.
+fn authority(url: &str) -> &str {
+    let rest = strip_prefix_ignore_case(url, "https://").unwrap_or(url);
+    &rest[..rest.find(['/', '?']).unwrap_or(rest.len())]
+}
+
+/// Node's error codes for a certificate the agent does not trust.
+fn is_certificate_error(code: &str) -> bool {
+    code.contains("CERT")
+        || matches!(code, "UNABLE_TO_VERIFY_LEAF_SIGNATURE" | "UNABLE_TO_GET_ISSUER_CERT" | "UNABLE_TO_GET_ISSUER_CERT_LOCALLY")
 }
 
 fn header<'a>(outcome: &'a Outcome, name: &str) -> Option<&'a str> {
@@ -758,6 +769,18 @@ mod tests {
             .to_string();
         assert!(tls.contains("TLS certificate was not accepted (self-signed certificate in certificate chain)"), "{tls}");
         assert!(tls.contains("NODE_EXTRA_CA_CERTS"));
+        let plain = "write EPROTO 800C:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:ssl3_record.c:350:";
+        let http = next(&c, &Stage::Probe, &failed("EPROTO", plain)).unwrap_err().to_string();
+        assert_eq!(http, "Could not reach MSR at msr.example.com: it does not speak HTTPS on this port (https://msr.example.com/v2/)");
+        let altname = "Hostname/IP does not match certificate's altnames: Host: msr.example.com. is not in the cert's altnames: DNS:other";
+        let wrong = next(&c, &Stage::Probe, &failed("ERR_TLS_CERT_ALTNAME_INVALID", altname)).unwrap_err().to_string();
+        assert!(wrong.starts_with("Could not reach MSR at msr.example.com: its certificate is not for msr.example.com ("), "{wrong}");
+        assert!(!wrong.contains("NODE_EXTRA_CA_CERTS"), "{wrong}");
+        let realm = Stage::Token { realm: "https://auth.example.com:8443/token".into() };
+        let wrong = next(&c, &realm, &failed("ERR_TLS_CERT_ALTNAME_INVALID", altname)).unwrap_err().to_string();
+        assert!(wrong.starts_with("Could not reach the token service of msr.example.com: its certificate is not for auth.example.com ("), "{wrong}");
+        let handshake = next(&c, &Stage::Probe, &failed("EPROTO", "sslv3 alert handshake failure")).unwrap_err().to_string();
+        assert!(handshake.contains("the TLS handshake failed (sslv3 alert handshake failure)") && !handshake.contains("NODE_EXTRA"), "{handshake}");
     }
 
     #[test]

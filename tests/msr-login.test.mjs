@@ -503,6 +503,26 @@ describe('MsrLogin explains a server it cannot use, leaving nothing behind', () 
         + '(expected https://host[:port]/path); the task does not send credentials there');
     });
   });
+
+  test('a port that answers plain HTTP is named as not speaking HTTPS', async (t) => {
+    if (!ready(t)) return;
+    await withServer(http.createServer((request, response) => response.end('plain')), async (host) => {
+      const report = await failedLogin(host);
+      assert.equal(report.message, `Could not reach MSR at ${host}: it does not speak HTTPS on this port (https://${host}/v2/)`);
+    });
+  });
+
+  test('a certificate for another host name is named as such, not as an untrusted CA', async (t) => {
+    if (!ready(t)) return;
+    // The name reaches the registry through a proxy, but its certificate does not list it.
+    const name = 'msr.wrong-name.test';
+    const { server: proxy } = tunnelProxy([name]);
+    await withServer(proxy, async (proxyHost) => {
+      const report = await failedLogin(`${name}:${basic.port}`, { variables: { 'Agent.ProxyUrl': `http://${proxyHost}` } });
+      assert.match(report.message, new RegExp(`^Could not reach MSR at ${name}:${basic.port}: its certificate is not for ${name} \\(.+\\)$`));
+      assert.doesNotMatch(report.message, /NODE_EXTRA_CA_CERTS/);
+    });
+  });
 });
 
 test('the post-job step touches nothing outside Agent.TempDirectory and never fails', async () => {
