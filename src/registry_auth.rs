@@ -258,10 +258,16 @@ pub enum Stage {
     Bearer { realm: String },
 }
 
+/// How long the shim waits for each answer: the proxy's to the tunnel
+/// request, then the server's, before the check fails.
+pub const TIMEOUT_SECONDS: u32 = 30;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRequest {
     pub stage: Stage,
+    /// For the proxy's answer to CONNECT (when there is a proxy) and for the server's.
+    pub timeout_seconds: u32,
     pub method: String,
     pub url: String,
     pub headers: BTreeMap<String, String>,
@@ -298,6 +304,7 @@ pub fn first_request(credentials: &Credentials) -> HttpRequest {
     HttpRequest {
         stage: Stage::Probe,
         method: "GET".into(),
+        timeout_seconds: TIMEOUT_SECONDS,
         url: credentials.v2_url(),
         headers: BTreeMap::new(),
         description: format!("GET {}", credentials.v2_url()),
@@ -396,6 +403,7 @@ fn challenge_request(credentials: &Credentials, outcome: &Outcome) -> Result<Nex
             request: HttpRequest {
                 stage: Stage::Basic,
                 method: "GET".into(),
+                timeout_seconds: TIMEOUT_SECONDS,
                 url: credentials.v2_url(),
                 headers,
                 description: format!("GET {} with the credentials of {}", credentials.v2_url(), credentials.username),
@@ -440,6 +448,7 @@ fn token_request(credentials: &Credentials, bearer: &Challenge) -> Result<Next> 
         request: HttpRequest {
             stage: Stage::Token { realm: realm.to_string() },
             method: "GET".into(),
+            timeout_seconds: TIMEOUT_SECONDS,
             description: format!("GET {url} with the credentials of {}", credentials.username),
             url,
             headers,
@@ -481,6 +490,7 @@ fn bearer_request(credentials: &Credentials, realm: &str, body: &str) -> Result<
         request: HttpRequest {
             stage: Stage::Bearer { realm: realm.to_string() },
             method: "GET".into(),
+            timeout_seconds: TIMEOUT_SECONDS,
             url: credentials.v2_url(),
             headers,
             description: format!("GET {} with the token issued by {realm}", credentials.v2_url()),
@@ -649,6 +659,7 @@ mod tests {
         let c = creds();
         let probe = first_request(&c);
         assert_eq!(probe.url, "https://msr.example.com/v2/");
+        assert_eq!(probe.timeout_seconds, 30);
         assert!(probe.headers.is_empty());
         let (retry, _) = request(next(&c, &probe.stage, &answer(401, &[("WWW-Authenticate", "Basic realm=\"r\"")], "")).unwrap());
         assert_eq!(retry.stage, Stage::Basic);
@@ -673,7 +684,9 @@ mod tests {
         let (token, _) = request(next(&c, &Stage::Probe, &answer(401, &[("www-authenticate", challenge)], "")).unwrap());
         assert_eq!(token.url, "https://auth.example.com/token?x=1&service=msr.example.com&account=robot%24web%2Bci");
         assert_eq!(token.headers["Authorization"], format!("Basic {}", c.basic()));
+        assert_eq!(token.timeout_seconds, TIMEOUT_SECONDS);
         let (bearer, secrets) = request(next(&c, &token.stage, &answer(200, &[], r#"{"token":"abc.def.ghi"}"#)).unwrap());
+        assert_eq!(bearer.timeout_seconds, TIMEOUT_SECONDS);
         assert_eq!(secrets, ["abc.def.ghi"]);
         assert_eq!(bearer.headers["Authorization"], "Bearer abc.def.ghi");
         assert_eq!(bearer.url, "https://msr.example.com/v2/");

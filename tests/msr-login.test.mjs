@@ -504,6 +504,18 @@ describe('MsrLogin explains a server it cannot use, leaving nothing behind', () 
     });
   });
 
+  test('a proxy that never answers the tunnel request fails the step after 30 seconds', async (t) => {
+    if (!ready(t)) return;
+    const silent = net.createServer((client) => client.on('error', () => {}));
+    await withServer(silent, async (proxyHost) => {
+      const started = Date.now();
+      const report = await failedLogin(basic.host, { variables: { 'Agent.ProxyUrl': `http://${proxyHost}` } });
+      assert.equal(report.message, `Could not reach MSR at ${basic.host} (https://${basic.host}/v2/): `
+        + `the agent's proxy ${proxyHost} did not answer the tunnel request within 30 seconds`);
+      assert.ok(Date.now() - started < 60_000);
+    });
+  });
+
   test('a port that answers plain HTTP is named as not speaking HTTPS', async (t) => {
     if (!ready(t)) return;
     await withServer(http.createServer((request, response) => response.end('plain')), async (host) => {
