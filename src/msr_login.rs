@@ -243,7 +243,7 @@ pub fn write(r: &WriteRequest) -> Result<Writing> {
         let user_plugins = r.user_cli_plugins.then(|| {
             format!("{}/cli-plugins", plan.read_config.rsplit_once('/').map_or("", |(directory, _)| directory))
         });
-        Some(docker_config::create(r.existing.as_deref(), user_plugins.as_deref(), &credentials.registry, auth.as_deref()))
+        Some(docker_config::create(r.existing.as_deref(), &plan.read_config, user_plugins.as_deref(), &credentials.registry, auth.as_deref()))
     } else if auth.is_some() {
         Some(docker_config::merge(r.existing.as_deref().unwrap_or(""), &config_file, &credentials.registry, auth.as_deref())?)
     } else {

@@ -262,7 +262,7 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
     }
   });
 
-  test('keeps the user\'s credential helpers, proxies and plugins but never writes to the user\'s own config', async (t) => {
+  test('keeps the user\'s other logins, credential helpers, proxies and plugins but never writes to the user\'s own config', async (t) => {
     if (!ready(t)) return;
     const job = trustingJob({ secrets });
     try {
@@ -270,17 +270,24 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
       // A per-user buildx: docker looks for plugins under DOCKER_CONFIG, so the new file points back here.
       fs.mkdirSync(path.join(job.home, '.docker', 'cli-plugins'), { recursive: true });
       const proxies = { default: { httpProxy: 'http://proxy.example.com:3128' } };
+      // A login to another registry (a private base image's), and an old one to this registry.
       const original = JSON.stringify({
-        auths: { 'other.io': { auth: 'b3RoZXI6c2VjcmV0' } }, credHelpers: { 'gcr.io': 'gcloud' }, proxies,
+        auths: { 'other.io': { auth: 'b3RoZXI6c2VjcmV0' }, [basic.host]: { auth: basicAuth(USER, 'old-token') } },
+        credHelpers: { 'gcr.io': 'gcloud' }, credsStore: 'desktop', proxies,
       });
       fs.writeFileSync(userConfig, original);
       const report = await job.step('MsrLogin', { inputs: inputs(basic.host) });
       assert.equal(report.result, 'Succeeded', report.message);
       assert.equal(fs.readFileSync(userConfig, 'utf8'), original);
       assert.deepEqual(JSON.parse(fs.readFileSync(path.join(report.outputs.dockerConfig, 'config.json'), 'utf8')), {
-        auths: { [basic.host]: { auth: basicAuth(USER, TOKEN) } }, credHelpers: { 'gcr.io': 'gcloud' }, proxies,
+        auths: { 'other.io': { auth: 'b3RoZXI6c2VjcmV0' }, [basic.host]: { auth: basicAuth(USER, TOKEN) } },
+        credHelpers: { 'gcr.io': 'gcloud' }, proxies,
         cliPluginsExtraDirs: [path.join(job.home, '.docker', 'cli-plugins')],
       });
+      // The store would hide the entry written here, so it is left out, and the step says what that costs.
+      assert.equal(report.warnings.length, 1);
+      assert.match(report.warnings[0], new RegExp(`^${userConfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} keeps logins in the credential store "desktop", `
+        + 'which this job\'s Docker config leaves out .*registries logged in to only in that store are not available to later steps'));
     } finally {
       job.dispose();
     }
