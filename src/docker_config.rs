@@ -146,6 +146,19 @@ pub fn create(user_config: Option<&str>, user_path: &str, user_plugins: Option<&
     written
 }
 
+/// The credential helper docker keeps `registry`'s login in with this config
+/// (`docker-credential-<name>`): its helper for the registry, else its
+/// `credsStore`. None: the login goes into the file itself.
+pub fn credential_helper(config: &str, registry: &str) -> Option<String> {
+    let config: Value = serde_json::from_str(config).ok()?;
+    let helper = match config.get("credHelpers").and_then(|h| h.get(registry)) {
+        Some(helper) => helper.as_str(),
+        None => config.get("credsStore").and_then(Value::as_str),
+    }?;
+    let valid = !helper.is_empty() && helper.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    valid.then(|| helper.to_string())
+}
+
 /// The post-job's answer for one config file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cleanup {
@@ -250,6 +263,17 @@ mod tests {
             json(r#"{"auths":{"r":{"auth":"eA=="}},"proxies":{"default":{"httpProxy":"http://p:3128"}},
                      "cliPluginsExtraDirs":["/h/.docker/cli-plugins","/opt/plugins"]}"#)
         );
+    }
+
+    #[test]
+    fn finds_the_credential_helper_docker_would_use() {
+        let config = r#"{"credsStore":"pass","credHelpers":{"gcr.io":"gcloud","file.io":""}}"#;
+        assert_eq!(credential_helper(config, "msr.example.com").as_deref(), Some("pass"));
+        assert_eq!(credential_helper(config, "gcr.io").as_deref(), Some("gcloud"));
+        assert_eq!(credential_helper(config, "file.io"), None, "an empty helper means the file");
+        assert_eq!(credential_helper(r#"{"auths":{}}"#, "r"), None);
+        assert_eq!(credential_helper(r#"{"credsStore":"../../bin/x"}"#, "r"), None);
+        assert_eq!(credential_helper("garbage", "r"), None);
     }
 
     #[test]

@@ -334,6 +334,61 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
   });
 });
 
+for (const heldBefore of [true, false]) {
+  test(`loginMethod docker with a credential store ${heldBefore ? 'that already holds the registry leaves that entry'
+    : 'logs out after the job'}`, async (t) => {
+    if (!ready(t)) return;
+    const bin = path.join(scratch, `bin-store-${heldBefore}`);
+    const ADMIN_SECRET = 'admin-secret-0f3a9';
+    // The store as docker-credential-pass sees it: the agent user's, shared by every job.
+    const store = heldBefore ? { [basic.host]: { Username: 'admin', Secret: ADMIN_SECRET } } : {};
+    const helper = recordingStub(bin, 'docker-credential-pass', `(argv, stdin) => {
+      const entry = ${JSON.stringify(store)}[stdin.trim()];
+      if (argv[0] === 'get' && entry) return { stdout: JSON.stringify({ ServerURL: stdin.trim(), ...entry }) };
+      return { stdout: 'credentials not found in native keychain\\n', code: 1 };
+    }`);
+    const docker = recordingStub(bin, 'docker', `() => ({ stdout: 'Login Succeeded\\n' })`);
+    const job = trustingJob({ secrets, env: { PATH: pathWith(bin) } });
+    try {
+      fs.mkdirSync(path.join(job.home, '.docker'));
+      fs.writeFileSync(path.join(job.home, '.docker', 'config.json'), JSON.stringify({ credsStore: 'pass' }));
+      const report = await job.step('MsrLogin', { inputs: inputs(basic.host, { loginMethod: 'docker' }) });
+      assert.equal(report.result, 'Succeeded', `${report.message}\n${report.stderr}`);
+      assertNoLeak(report);
+      assert.ok(!report.stdout.includes(ADMIN_SECRET), 'what the store holds is never printed');
+      // The helper is asked before docker login writes to the store.
+      assert.deepEqual(helper.calls().map((c) => [c.argv, c.stdin]), [[['get'], basic.host]]);
+      const [login] = docker.calls();
+      assert.deepEqual(login.argv, ['login', '--username', USER, '--password-stdin', basic.host]);
+      // docker login uses the job's config, which keeps the store.
+      const dir = report.outputs.dockerConfig;
+      const jobConfig = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+      assert.equal(jobConfig.credsStore, 'pass');
+      if (heldBefore) {
+        assert.equal(report.warnings.length, 1);
+        assert.match(report.warnings[0], new RegExp(`^The credential store "pass" already holds a login for ${basic.host}, `
+          + 'shared by every job of this agent\'s user: docker login replaces it .* leaves that entry in place'));
+      } else {
+        assert.deepEqual(report.warnings, []);
+      }
+
+      const [post] = await job.finish();
+      assert.equal(post.result, 'Succeeded');
+      assert.deepEqual(post.warnings, []);
+      const after = docker.calls().map((c) => c.argv);
+      if (heldBefore) {
+        assert.deepEqual(after, [login.argv], 'no docker logout: it would delete the entry the store held before the job');
+        assert.match(post.stdout, new RegExp(`Not running docker logout for ${basic.host}: its credential store held a login`));
+      } else {
+        assert.deepEqual(after, [login.argv, ['logout', basic.host]]);
+      }
+      assert.ok(!fs.existsSync(dir));
+    } finally {
+      job.dispose();
+    }
+  });
+}
+
 test('a failing docker login fails the step and leaves no directory', async (t) => {
   if (!ready(t)) return;
   const bin = path.join(scratch, 'bin-docker-fails');

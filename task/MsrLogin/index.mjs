@@ -182,10 +182,17 @@ async function main(workspace) {
 
   const existing = readFileOrNull(plan.readConfig);
   const directory = plan.mergeInto ?? fs.realpathSync(workspace.directory('msr-login', { keep: true }));
-  const writing = core.msrLoginWrite({
+  const writeRequest = {
     plan: planRequest, directory, existing, verified,
     userCliPlugins: fs.existsSync(path.join(path.dirname(plan.readConfig), 'cli-plugins')),
-  });
+  };
+  let writing = core.msrLoginWrite(writeRequest);
+  if (writing.storeProbe) {
+    // What the helper prints is the login it holds: captured, never shown.
+    const { argv, stdin, env } = writing.storeProbe;
+    const { code } = await runTool(argv, { stdin, env: { ...process.env, ...env }, silent: true, startFailure: true });
+    writing = core.msrLoginWrite({ ...writeRequest, storeProbe: { exitCode: code } });
+  }
   if (writing.contents !== null) writePrivateFile(writing.configFile, writing.contents);
   if (writing.dockerLogin) {
     const { argv, stdin, env } = writing.dockerLogin;
@@ -209,6 +216,7 @@ async function postJob() {
     answer = core.msrLoginPostJob({ ...request, phase: 'read' });
   }
   if (answer.kind === 'read') {
+    if (answer.notice) log(answer.notice);
     if (answer.dockerLogout) {
       const { argv, env } = answer.dockerLogout;
       try {
