@@ -78,18 +78,36 @@ pub fn merge(existing: &str, path: &str, registry: &str, auth: Option<&str>) -> 
     Ok(Written { contents: render(&config), warnings })
 }
 
-/// A fresh config. It keeps the user's credential helpers so other
-/// registries keep working; for a `config` login (`auth` given) it leaves out
-/// what would hide the new entry from docker: a `credsStore` and a helper
-/// for this registry.
+/// The registry host docker compares an `auths` key with (`https://h/v1/` → `h`).
+fn auths_key_host(key: &str) -> &str {
+    let rest = key.strip_prefix("https://").or_else(|| key.strip_prefix("http://")).unwrap_or(key);
+    rest.split('/').next().unwrap_or(rest)
+}
+
+/// A fresh config. It keeps the user's logins to other registries (their
+/// `auths` entries and credential helpers) so later steps still pull from
+/// them; for a `config` login (`auth` given) it leaves out what would hide the
+/// new entry from docker: a `credsStore` and a helper for this registry, and
+/// warns when a `credsStore` is left out (logins held only there are gone).
+/// `user_path` is the user's file, only named in that warning.
 ///
 /// docker looks for CLI plugins (buildx) in `$DOCKER_CONFIG/cli-plugins`, so the
 /// user's own plugin folder (`user_plugins`, when there is one) and extra plugin
 /// folders are listed in `cliPluginsExtraDirs`; it passes the `proxies` of its
 /// config to builds, so those are kept too.
-pub fn create(user_config: Option<&str>, user_plugins: Option<&str>, registry: &str, auth: Option<&str>) -> Written {
+pub fn create(user_config: Option<&str>, user_path: &str, user_plugins: Option<&str>, registry: &str, auth: Option<&str>) -> Written {
     let user = user_config.and_then(|t| serde_json::from_str::<Value>(t).ok());
     let mut config = Map::new();
+    if let Some(Value::Object(auths)) = user.as_ref().and_then(|u| u.get("auths")) {
+        let others: Map<String, Value> = auths
+            .iter()
+            .filter(|(key, entry)| entry.is_object() && !auths_key_host(key).eq_ignore_ascii_case(registry))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if !others.is_empty() {
+            config.insert("auths".into(), Value::Object(others));
+        }
+    }
     if let Some(proxies @ Value::Object(_)) = user.as_ref().and_then(|u| u.get("proxies")) {
         config.insert("proxies".into(), proxies.clone());
     }
@@ -110,14 +128,35 @@ pub fn create(user_config: Option<&str>, user_plugins: Option<&str>, registry: &
             config.insert("credHelpers".into(), Value::Object(kept));
         }
     }
-    if auth.is_none() {
-        if let Some(store @ Value::String(_)) = user.as_ref().and_then(|u| u.get("credsStore")) {
-            config.insert("credsStore".into(), store.clone());
+    let store = user.as_ref().and_then(|u| u.get("credsStore")).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let mut warnings = Vec::new();
+    match (store, auth) {
+        (Some(store), None) => {
+            config.insert("credsStore".into(), Value::String(store.to_string()));
         }
+        (Some(store), Some(_)) => warnings.push(format!(
+            "{user_path} keeps logins in the credential store \"{store}\", which this job's Docker config leaves out \
+             (docker would not read the credentials written here); registries logged in to only in that store \
+             are not available to later steps (log in to them in this job too, or use loginMethod: docker)"
+        )),
+        (None, _) => {}
     }
     let mut written = merge(&render(&config), "config.json", registry, auth).expect("a map the core built is valid");
-    written.warnings.clear();
+    written.warnings = warnings;
     written
+}
+
+/// The credential helper docker keeps `registry`'s login in with this config
+/// (`docker-credential-<name>`): its helper for the registry, else its
+/// `credsStore`. None: the login goes into the file itself.
+pub fn credential_helper(config: &str, registry: &str) -> Option<String> {
+    let config: Value = serde_json::from_str(config).ok()?;
+    let helper = match config.get("credHelpers").and_then(|h| h.get(registry)) {
+        Some(helper) => helper.as_str(),
+        None => config.get("credsStore").and_then(Value::as_str),
+    }?;
+    let valid = !helper.is_empty() && helper.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    valid.then(|| helper.to_string())
 }
 
 /// The post-job's answer for one config file.
@@ -175,7 +214,7 @@ mod tests {
 
     #[test]
     fn creates_the_documented_shape() {
-        let written = create(None, None, "msr.example.com", Some("dTpw"));
+        let written = create(None, "c", None, "msr.example.com", Some("dTpw"));
         assert_eq!(json(&written.contents), json(r#"{"auths":{"msr.example.com":{"auth":"dTpw"}}}"#));
         assert!(written.warnings.is_empty());
     }
@@ -184,29 +223,57 @@ mod tests {
     fn fresh_config_keeps_helpers_that_do_not_hide_the_entry() {
         let user = r#"{"auths":{"other.io":{"auth":"c2VjcmV0"}},"credsStore":"desktop",
                        "credHelpers":{"msr.example.com":"msr","gcr.io":"gcloud"}}"#;
-        let written = create(Some(user), None, "msr.example.com", Some("dTpw"));
+        let written = create(Some(user), "/h/.docker/config.json", None, "msr.example.com", Some("dTpw"));
         assert_eq!(
             json(&written.contents),
-            json(r#"{"auths":{"msr.example.com":{"auth":"dTpw"}},"credHelpers":{"gcr.io":"gcloud"}}"#)
+            json(r#"{"auths":{"other.io":{"auth":"c2VjcmV0"},"msr.example.com":{"auth":"dTpw"}},"credHelpers":{"gcr.io":"gcloud"}}"#)
         );
+        // The store is left out, and the warning says so.
+        assert_eq!(written.warnings.len(), 1);
+        assert!(written.warnings[0].starts_with("/h/.docker/config.json keeps logins in the credential store \"desktop\""), "{:?}", written.warnings);
         // docker login stores the token through the user's helpers and store.
-        let docker = create(Some(user), None, "msr.example.com", None);
+        let docker = create(Some(user), "/h/.docker/config.json", None, "msr.example.com", None);
         assert_eq!(
             json(&docker.contents),
-            json(r#"{"credsStore":"desktop","credHelpers":{"msr.example.com":"msr","gcr.io":"gcloud"}}"#)
+            json(r#"{"auths":{"other.io":{"auth":"c2VjcmV0"}},"credsStore":"desktop","credHelpers":{"msr.example.com":"msr","gcr.io":"gcloud"}}"#)
         );
-        assert_eq!(json(&create(Some("not json"), None, "r", None).contents), json("{}"));
+        assert!(docker.warnings.is_empty());
+        assert_eq!(json(&create(Some("not json"), "c", None, "r", None).contents), json("{}"));
+    }
+
+    #[test]
+    fn fresh_config_keeps_the_users_other_logins_but_replaces_this_registry() {
+        let user = r#"{"auths":{"other.io":{"auth":"b3RoZXI="},"https://index.docker.io/v1/":{"auth":"aHViOng="},
+                       "https://MSR.example.com/v2/":{"auth":"b2xk"},"msr.example.com":{"auth":"b2xk"},"bad":"x"}}"#;
+        let written = create(Some(user), "c", None, "msr.example.com", Some("bmV3"));
+        assert_eq!(
+            json(&written.contents),
+            json(r#"{"auths":{"other.io":{"auth":"b3RoZXI="},"https://index.docker.io/v1/":{"auth":"aHViOng="},
+                              "msr.example.com":{"auth":"bmV3"}}}"#)
+        );
+        assert!(written.warnings.is_empty());
     }
 
     #[test]
     fn fresh_config_keeps_the_users_proxies_and_plugins() {
         let user = r#"{"proxies":{"default":{"httpProxy":"http://p:3128"}},"cliPluginsExtraDirs":["/opt/plugins"],"auths":{}}"#;
-        let written = create(Some(user), Some("/h/.docker/cli-plugins"), "r", Some("eA=="));
+        let written = create(Some(user), "c", Some("/h/.docker/cli-plugins"), "r", Some("eA=="));
         assert_eq!(
             json(&written.contents),
             json(r#"{"auths":{"r":{"auth":"eA=="}},"proxies":{"default":{"httpProxy":"http://p:3128"}},
                      "cliPluginsExtraDirs":["/h/.docker/cli-plugins","/opt/plugins"]}"#)
         );
+    }
+
+    #[test]
+    fn finds_the_credential_helper_docker_would_use() {
+        let config = r#"{"credsStore":"pass","credHelpers":{"gcr.io":"gcloud","file.io":""}}"#;
+        assert_eq!(credential_helper(config, "msr.example.com").as_deref(), Some("pass"));
+        assert_eq!(credential_helper(config, "gcr.io").as_deref(), Some("gcloud"));
+        assert_eq!(credential_helper(config, "file.io"), None, "an empty helper means the file");
+        assert_eq!(credential_helper(r#"{"auths":{}}"#, "r"), None);
+        assert_eq!(credential_helper(r#"{"credsStore":"../../bin/x"}"#, "r"), None);
+        assert_eq!(credential_helper("garbage", "r"), None);
     }
 
     #[test]

@@ -76,8 +76,13 @@ fn credentials(r: &PlanRequest) -> Result<(Credentials, &'static str)> {
             format!("the service connection uses \"{scheme}\" authorization; MSR needs a username and token (Docker Registry connection of type Others)"),
         ));
     }
-    let url = endpoint.url.as_deref().filter(|u| !u.trim().is_empty()).or(endpoint.registry.as_deref()).unwrap_or("");
-    let registry = registry_auth::normalise_registry("containerRegistry", url)?;
+    // A dockerregistry connection carries the registry as an authorization
+    // parameter (what docker logs in to); its URL is only the fallback.
+    fn given(value: &Option<String>) -> Option<&str> {
+        value.as_deref().filter(|v| !v.trim().is_empty())
+    }
+    let address = given(&endpoint.registry).or(given(&endpoint.url)).unwrap_or("");
+    let registry = registry_auth::normalise_registry("containerRegistry", address)?;
     let username = check_username("containerRegistry", endpoint.username.as_deref().map(str::trim).filter(|u| !u.is_empty()))?;
     let access_token = check_token("containerRegistry", endpoint.password.as_deref().unwrap_or(""))?;
     Ok((Credentials { registry, username, access_token }, "containerRegistry"))
@@ -122,7 +127,8 @@ pub fn plan(r: &PlanRequest) -> Result<Plan> {
         Target::Create { carry_from } => (None, carry_from),
     };
     Ok(Plan {
-        secrets: vec![credentials.basic()],
+        // The token as used (trimmed): the shim registered only the raw input.
+        secrets: vec![credentials.basic(), credentials.access_token.clone()],
         registry: credentials.registry,
         username: credentials.username,
         verify,
@@ -158,11 +164,22 @@ pub struct WriteRequest {
     /// Whether `cli-plugins` exists beside `readConfig` (the user's own docker plugins).
     #[serde(default)]
     pub user_cli_plugins: bool,
+    /// How `Writing.storeProbe` went, once the shim has run it.
+    #[serde(default)]
+    pub store_probe: Option<ProbeResult>,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeResult {
+    /// None when the helper could not be started.
+    pub exit_code: Option<i32>,
+}
+
+/// A tool to run: its arguments, standard input and extra environment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DockerLogin {
+pub struct ToolCall {
     pub argv: Vec<String>,
     pub stdin: String,
     pub env: BTreeMap<String, String>,
@@ -175,6 +192,9 @@ pub struct Saved {
     pub created: bool,
     pub registry: String,
     pub login_method: LoginMethod,
+    /// docker login replaced an entry the credential store already held: the
+    /// post-job step must not `docker logout` (it would delete that entry for every job of the agent's user).
+    pub store_had_entry: bool,
 }
 
 // By hand through `Value`, whose parser the crate has anyway: a derived
@@ -186,6 +206,7 @@ impl Saved {
             "created": self.created,
             "registry": self.registry,
             "loginMethod": if self.login_method == LoginMethod::Docker { "docker" } else { "config" },
+            "storeHadEntry": self.store_had_entry,
         })
         .to_string()
     }
@@ -202,6 +223,7 @@ impl Saved {
                 "config" => LoginMethod::Config,
                 _ => return None,
             },
+            store_had_entry: value.get("storeHadEntry").and_then(serde_json::Value::as_bool).unwrap_or(false),
         })
     }
 }
@@ -214,7 +236,11 @@ pub struct Writing {
     /// The file to write (0600, replacing atomically), and its contents; None: leave it.
     pub config_file: String,
     pub contents: Option<String>,
-    pub docker_login: Option<DockerLogin>,
+    /// Run this first (its output is a stored secret: never print it) and ask
+    /// again with `storeProbe`: whether the credential store docker login will
+    /// write to already holds the registry. Nothing else of this answer counts then.
+    pub store_probe: Option<ToolCall>,
+    pub docker_login: Option<ToolCall>,
     /// Job variables for the later steps.
     pub variables: BTreeMap<String, String>,
     pub outputs: BTreeMap<String, String>,
@@ -237,13 +263,27 @@ pub fn write(r: &WriteRequest) -> Result<Writing> {
         let user_plugins = r.user_cli_plugins.then(|| {
             format!("{}/cli-plugins", plan.read_config.rsplit_once('/').map_or("", |(directory, _)| directory))
         });
-        Some(docker_config::create(r.existing.as_deref(), user_plugins.as_deref(), &credentials.registry, auth.as_deref()))
+        Some(docker_config::create(r.existing.as_deref(), &plan.read_config, user_plugins.as_deref(), &credentials.registry, auth.as_deref()))
     } else if auth.is_some() {
         Some(docker_config::merge(r.existing.as_deref().unwrap_or(""), &config_file, &credentials.registry, auth.as_deref())?)
     } else {
         None // docker login adds its entry to the job's file itself
     };
-    let docker_login = (plan.login_method == LoginMethod::Docker).then(|| DockerLogin {
+    // docker login writes to the credential store of the config it uses, shared
+    // by every job of the agent's user: find out whether it holds the registry already.
+    let helper = (plan.login_method == LoginMethod::Docker)
+        .then(|| written.as_ref().map(|w| w.contents.as_str()).or(r.existing.as_deref()).unwrap_or(""))
+        .and_then(|config| docker_config::credential_helper(config, &credentials.registry));
+    let store_probe = match (&helper, &r.store_probe) {
+        (Some(helper), None) => Some(ToolCall {
+            argv: vec![format!("docker-credential-{helper}"), "get".into()],
+            stdin: credentials.registry.clone(),
+            env: BTreeMap::new(),
+        }),
+        _ => None,
+    };
+    let store_had_entry = helper.is_some() && r.store_probe.as_ref().is_some_and(|p| p.exit_code == Some(0));
+    let docker_login = (plan.login_method == LoginMethod::Docker).then(|| ToolCall {
         argv: ["docker", "login", "--username", &credentials.username, "--password-stdin", &credentials.registry]
             .map(String::from)
             .to_vec(),
@@ -255,6 +295,7 @@ pub fn write(r: &WriteRequest) -> Result<Writing> {
         created,
         registry: credentials.registry.clone(),
         login_method: plan.login_method.clone(),
+        store_had_entry,
     };
     let check = match &r.verified {
         Some(how) => format!("verified ({how})"),
@@ -274,13 +315,21 @@ pub fn write(r: &WriteRequest) -> Result<Writing> {
             ("DOCKER_CONFIG", format!("{directory}{}", if created { "" } else { " (merged)" })),
         ],
     );
-    let (contents, warnings) = match written {
+    let (contents, mut warnings) = match written {
         Some(w) => (Some(w.contents), w.warnings),
         None => (None, Vec::new()),
     };
+    if let (true, Some(helper)) = (store_had_entry, &helper) {
+        warnings.push(format!(
+            "The credential store \"{helper}\" already holds a login for {}, shared by every job of this agent's user: \
+             docker login replaces it with {}'s, and the post-job step leaves that entry in place instead of running docker logout",
+            credentials.registry, credentials.username
+        ));
+    }
     Ok(Writing {
         config_file,
         contents,
+        store_probe,
         docker_login,
         variables: BTreeMap::from([("DOCKER_CONFIG".to_string(), directory.clone())]),
         outputs: BTreeMap::from([("dockerConfig".to_string(), directory)]),
@@ -328,9 +377,9 @@ pub enum PostJob {
     Nothing { message: Option<String> },
     #[serde(rename_all = "camelCase")]
     Resolve { directory: String },
-    /// Run `dockerLogout` when given, then read `configFile` and ask again.
+    /// Print `notice`, run `dockerLogout` when given, then read `configFile` and ask again.
     #[serde(rename_all = "camelCase")]
-    Read { config_file: String, docker_logout: Option<DockerLogin> },
+    Read { config_file: String, docker_logout: Option<ToolCall>, notice: Option<String> },
     #[serde(rename_all = "camelCase")]
     RemoveDirectory { path: String, message: String },
     #[serde(rename_all = "camelCase")]
@@ -360,13 +409,21 @@ pub fn post_job(r: &PostJobRequest) -> PostJob {
     }
     let config_file = format!("{}/config.json", saved.directory);
     if r.phase == PostJobPhase::Read {
-        // docker logout also clears a credential store that docker login filled.
-        let docker_logout = (saved.login_method == LoginMethod::Docker).then(|| DockerLogin {
+        // docker logout also clears a credential store that docker login filled,
+        // unless the store held the registry before: that entry is not this job's to delete.
+        let docker = saved.login_method == LoginMethod::Docker;
+        let docker_logout = (docker && !saved.store_had_entry).then(|| ToolCall {
             argv: ["docker", "logout", &saved.registry].map(String::from).to_vec(),
             stdin: String::new(),
             env: BTreeMap::from([("DOCKER_CONFIG".to_string(), saved.directory.clone())]),
         });
-        return PostJob::Read { config_file, docker_logout };
+        let notice = (docker && saved.store_had_entry).then(|| {
+            format!(
+                "Not running docker logout for {}: its credential store held a login for it before this job, which docker logout would delete for every job of this agent's user",
+                saved.registry
+            )
+        });
+        return PostJob::Read { config_file, docker_logout, notice };
     }
     match docker_config::cleanup(&r.agent_temp_directory, &saved.directory, saved.created, &saved.registry, r.existing.as_deref()) {
         Cleanup::RemoveDirectory(path) => PostJob::RemoveDirectory {
@@ -412,10 +469,19 @@ mod tests {
     fn plans_a_verified_config_login() {
         let p = plan(&request(GOOD)).unwrap();
         assert_eq!(p.registry, "msr.example.com");
-        assert_eq!(p.secrets, ["cm9ib3Qkd2ViK2NpOnRvay0xMjM="]);
+        assert_eq!(p.secrets, ["cm9ib3Qkd2ViK2NpOnRvay0xMjM=", "tok-123"]);
         assert_eq!(p.verify.unwrap().url, "https://msr.example.com/v2/");
         assert_eq!(p.merge_into, None);
         assert_eq!(p.read_config, "/home/vsts/.docker/config.json");
+    }
+
+    #[test]
+    fn the_trimmed_token_is_a_secret_too() {
+        let mut pairs: Vec<(&str, &str)> = GOOD.iter().copied().filter(|(k, _)| *k != "accessToken").collect();
+        pairs.push(("accessToken", " tok-123 \n"));
+        let p = plan(&request(&pairs)).unwrap();
+        assert!(p.secrets.iter().any(|s| s == "tok-123"), "{:?}", p.secrets);
+        assert!(p.secrets.contains(&"cm9ib3Qkd2ViK2NpOnRvay0xMjM=".to_string()));
     }
 
     #[test]
@@ -453,6 +519,11 @@ mod tests {
         let p = plan(&r).unwrap();
         assert_eq!((p.registry.as_str(), p.username.as_str()), ("msr.example.com:8443", "ci"));
         assert!(p.verify.is_none());
+        // The `registry` parameter wins over the connection's URL.
+        r.endpoint.as_mut().unwrap().registry = Some("https://msr2.example.com/".into());
+        assert_eq!(plan(&r).unwrap().registry, "msr2.example.com");
+        r.endpoint.as_mut().unwrap().registry = Some(" ".into());
+        assert_eq!(plan(&r).unwrap().registry, "msr.example.com:8443");
         r.endpoint.as_mut().unwrap().password = Some(String::new());
         assert!(error(&r).starts_with("Input 'containerRegistry': the access token is empty"));
         r.endpoint.as_mut().unwrap().scheme = Some("ServicePrincipal".into());
@@ -480,6 +551,7 @@ mod tests {
             existing: existing.map(String::from),
             verified: Some("HTTP Basic".into()),
             user_cli_plugins: false,
+            store_probe: None,
         }
     }
 
@@ -516,9 +588,50 @@ mod tests {
     }
 
     #[test]
+    fn docker_login_with_a_credential_store_asks_whether_it_holds_the_registry() {
+        let mut pairs = GOOD.to_vec();
+        pairs.retain(|(k, _)| *k != "loginMethod");
+        pairs.push(("loginMethod", "docker"));
+        let user = r#"{"credsStore":"pass","credHelpers":{"gcr.io":"gcloud"}}"#;
+        let first = write(&write_request(request(&pairs), "/w/_temp/msr-login-x", Some(user))).unwrap();
+        let probe = first.store_probe.unwrap();
+        assert_eq!(probe.argv, ["docker-credential-pass", "get"]);
+        assert_eq!(probe.stdin, "msr.example.com");
+        let answered = |exit_code| {
+            let mut r = write_request(request(&pairs), "/w/_temp/msr-login-x", Some(user));
+            r.store_probe = Some(ProbeResult { exit_code });
+            write(&r).unwrap()
+        };
+        // Present: a warning now, and the post-job step will not log out.
+        let present = answered(Some(0));
+        assert!(present.store_probe.is_none());
+        assert!(present.docker_login.is_some());
+        assert!(Saved::from_json(&present.task_variables[SAVED_VARIABLE]).unwrap().store_had_entry);
+        assert_eq!(present.warnings.len(), 1);
+        assert!(present.warnings[0].starts_with("The credential store \"pass\" already holds a login for msr.example.com"), "{:?}", present.warnings);
+        for absent in [Some(1), None] {
+            let w = answered(absent);
+            assert!(w.store_probe.is_none() && w.warnings.is_empty());
+            assert!(!Saved::from_json(&w.task_variables[SAVED_VARIABLE]).unwrap().store_had_entry);
+        }
+        // A helper for this registry wins over the store; the job's own config counts when merging.
+        let mut merging = request(&pairs);
+        merging.docker_config = Some("/w/_temp/msr-login-a".into());
+        let job = r#"{"credsStore":"pass","credHelpers":{"msr.example.com":"msr"}}"#;
+        let w = write(&write_request(merging, "/w/_temp/msr-login-a", Some(job))).unwrap();
+        assert_eq!(w.store_probe.unwrap().argv, ["docker-credential-msr", "get"]);
+        // No store: docker login writes the file, nothing to ask.
+        let w = write(&write_request(request(&pairs), "/w/_temp/msr-login-x", Some(r#"{"auths":{}}"#))).unwrap();
+        assert!(w.store_probe.is_none());
+        // A config login never asks.
+        let w = write(&write_request(request(GOOD), "/w/_temp/msr-login-x", Some(user))).unwrap();
+        assert!(w.store_probe.is_none() && w.docker_login.is_none());
+    }
+
+    #[test]
     fn post_job_removes_only_this_tasks_part() {
         let saved = |dir: &str, created: bool, method: LoginMethod| {
-            Saved { directory: dir.into(), created, registry: "r".into(), login_method: method }.to_json()
+            Saved { directory: dir.into(), created, registry: "r".into(), login_method: method, store_had_entry: false }.to_json()
         };
         let ask = |phase, saved: Option<String>, resolved: Option<&str>, existing: Option<&str>| {
             post_job(&PostJobRequest {
@@ -538,9 +651,22 @@ mod tests {
         // A directory swapped for a symlink leading elsewhere is left alone.
         assert!(matches!(ask(Read, docker.clone(), Some("/home/u/.docker"), None), PostJob::Nothing { message: Some(m) } if m.contains("not inside")));
         assert!(matches!(ask(Read, docker.clone(), None, None), PostJob::Nothing { message: Some(m) } if m.contains("already gone")));
-        let PostJob::Read { config_file, docker_logout } = ask(Read, docker, Some("/w/_temp/d"), None) else { panic!() };
+        let PostJob::Read { config_file, docker_logout, notice } = ask(Read, docker, Some("/w/_temp/d"), None) else { panic!() };
         assert_eq!(config_file, "/w/_temp/d/config.json");
         assert_eq!(docker_logout.unwrap().argv, ["docker", "logout", "r"]);
+        assert_eq!(notice, None);
+        // A store entry that was there before the job is not deleted.
+        let kept = Saved {
+            directory: "/w/_temp/d".into(),
+            created: true,
+            registry: "r".into(),
+            login_method: LoginMethod::Docker,
+            store_had_entry: true,
+        };
+        let PostJob::Read { docker_logout, notice, .. } = ask(Read, Some(kept.to_json()), Some("/w/_temp/d"), None) else { panic!() };
+        assert_eq!(docker_logout, None);
+        assert!(notice.unwrap().starts_with("Not running docker logout for r: its credential store held a login for it before this job"));
+        assert_eq!(Saved::from_json(&kept.to_json()), Some(kept));
         assert!(matches!(
             ask(Clean, Some(saved("/w/_temp/d", true, LoginMethod::Config)), Some("/w/_temp/d"), None),
             PostJob::RemoveDirectory { path, .. } if path == "/w/_temp/d"

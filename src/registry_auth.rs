@@ -30,11 +30,8 @@ pub fn normalise_registry(input: &str, value: &str) -> Result<String> {
     if !valid_host(host) {
         return Err(invalid_host(input, value));
     }
-    if let Some(port) = port {
-        match port.parse::<u32>() {
-            Ok(1..=65535) if !port.starts_with('0') => {}
-            _ => return Err(TaskError::input(input, format!("\"{value}\" has an invalid port \"{port}\""))),
-        }
+    if let Some(port) = port.filter(|p| !valid_port(p)) {
+        return Err(TaskError::input(input, format!("\"{value}\" has an invalid port \"{port}\"")));
     }
     Ok(host_port.to_ascii_lowercase())
 }
@@ -261,10 +258,16 @@ pub enum Stage {
     Bearer { realm: String },
 }
 
+/// How long the shim waits for each answer: the proxy's to the tunnel
+/// request, then the server's, before the check fails.
+pub const TIMEOUT_SECONDS: u32 = 30;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpRequest {
     pub stage: Stage,
+    /// For the proxy's answer to CONNECT (when there is a proxy) and for the server's.
+    pub timeout_seconds: u32,
     pub method: String,
     pub url: String,
     pub headers: BTreeMap<String, String>,
@@ -301,6 +304,7 @@ pub fn first_request(credentials: &Credentials) -> HttpRequest {
     HttpRequest {
         stage: Stage::Probe,
         method: "GET".into(),
+        timeout_seconds: TIMEOUT_SECONDS,
         url: credentials.v2_url(),
         headers: BTreeMap::new(),
         description: format!("GET {}", credentials.v2_url()),
@@ -350,25 +354,36 @@ fn unreachable(stage: &Stage, target: &str, credentials: &Credentials, outcome: 
         Stage::Token { .. } => "the token service of ".to_string() + &credentials.registry,
         _ => format!("MSR at {}", credentials.registry),
     };
-    if is_tls_error(code) {
+    // OpenSSL's answer to a reply that is not TLS at all (plain HTTP on the port).
+    if code == "ERR_SSL_WRONG_VERSION_NUMBER" || reason.contains("wrong version number") {
+        return TaskError::other(format!("Could not reach {what}: it does not speak HTTPS on this port ({target})"));
+    }
+    if code == "ERR_TLS_CERT_ALTNAME_INVALID" {
+        let host = split_port(authority(target)).map_or("", |(host, _)| host);
+        return TaskError::other(format!("Could not reach {what}: its certificate is not for {host} ({reason})"));
+    }
+    if is_certificate_error(code) {
         TaskError::other(format!(
             "Could not reach {what}: its TLS certificate was not accepted ({reason}); \
              trust its CA on the agent (for example with NODE_EXTRA_CA_CERTS)"
         ))
+    } else if code == "EPROTO" || code.starts_with("ERR_SSL") || code.starts_with("ERR_TLS") {
+        TaskError::other(format!("Could not reach {what} ({target}): the TLS handshake failed ({reason})"))
     } else {
         TaskError::other(format!("Could not reach {what} ({target}): {reason}"))
     }
 }
 
-/// Node's error codes for a certificate or handshake that failed.
-fn is_tls_error(code: &str) -> bool {
-    code.starts_with("ERR_TLS")
-        || code.starts_with("ERR_SSL")
-        || code.contains("CERT")
-        || matches!(
-            code,
-            "UNABLE_TO_VERIFY_LEAF_SIGNATURE" | "UNABLE_TO_GET_ISSUER_CERT" | "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" | "EPROTO"
-        )
+/// The `host[:port]` of an `https://` URL.
+fn authority(url: &str) -> &str {
+    let rest = strip_prefix_ignore_case(url, "https://").unwrap_or(url);
+    &rest[..rest.find(['/', '?']).unwrap_or(rest.len())]
+}
+
+/// Node's error codes for a certificate the agent does not trust.
+fn is_certificate_error(code: &str) -> bool {
+    code.contains("CERT")
+        || matches!(code, "UNABLE_TO_VERIFY_LEAF_SIGNATURE" | "UNABLE_TO_GET_ISSUER_CERT" | "UNABLE_TO_GET_ISSUER_CERT_LOCALLY")
 }
 
 fn header<'a>(outcome: &'a Outcome, name: &str) -> Option<&'a str> {
@@ -388,6 +403,7 @@ fn challenge_request(credentials: &Credentials, outcome: &Outcome) -> Result<Nex
             request: HttpRequest {
                 stage: Stage::Basic,
                 method: "GET".into(),
+                timeout_seconds: TIMEOUT_SECONDS,
                 url: credentials.v2_url(),
                 headers,
                 description: format!("GET {} with the credentials of {}", credentials.v2_url(), credentials.username),
@@ -405,11 +421,15 @@ fn challenge_request(credentials: &Credentials, outcome: &Outcome) -> Result<Nex
 fn token_request(credentials: &Credentials, bearer: &Challenge) -> Result<Next> {
     let realm = bearer.params["realm"].trim();
     // Basic credentials go only to an HTTPS service that is a plain URL.
-    let ok = strip_prefix_ignore_case(realm, "https://")
-        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/') && !rest.chars().any(|c| c.is_whitespace() || c.is_control() || c == '#'));
-    if !ok {
+    let Some(rest) = strip_prefix_ignore_case(realm, "https://") else {
         return Err(TaskError::other(format!(
             "MSR at {} sent its token service as \"{realm}\", which is not an HTTPS address; the task does not send credentials there",
+            credentials.registry
+        )));
+    };
+    if !valid_realm(rest) {
+        return Err(TaskError::other(format!(
+            "MSR at {} sent an invalid token service address \"{realm}\" (expected https://host[:port]/path); the task does not send credentials there",
             credentials.registry
         )));
     }
@@ -428,12 +448,26 @@ fn token_request(credentials: &Credentials, bearer: &Challenge) -> Result<Next> 
         request: HttpRequest {
             stage: Stage::Token { realm: realm.to_string() },
             method: "GET".into(),
+            timeout_seconds: TIMEOUT_SECONDS,
             description: format!("GET {url} with the credentials of {}", credentials.username),
             url,
             headers,
         },
         secrets: Vec::new(),
     })
+}
+
+/// A realm after `https://`: a valid host, an optional port 1-65535, no user
+/// info, then an optional path and query without spaces, controls or `#`.
+fn valid_realm(rest: &str) -> bool {
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let host_ok = split_port(authority).is_some_and(|(host, port)| valid_host(host) && port.is_none_or(valid_port));
+    host_ok && !tail.chars().any(|c| c.is_whitespace() || c.is_control() || c == '#')
+}
+
+fn valid_port(port: &str) -> bool {
+    !port.starts_with('0') && matches!(port.parse::<u32>(), Ok(1..=65535))
 }
 
 fn bearer_request(credentials: &Credentials, realm: &str, body: &str) -> Result<Next> {
@@ -456,6 +490,7 @@ fn bearer_request(credentials: &Credentials, realm: &str, body: &str) -> Result<
         request: HttpRequest {
             stage: Stage::Bearer { realm: realm.to_string() },
             method: "GET".into(),
+            timeout_seconds: TIMEOUT_SECONDS,
             url: credentials.v2_url(),
             headers,
             description: format!("GET {} with the token issued by {realm}", credentials.v2_url()),
@@ -624,6 +659,7 @@ mod tests {
         let c = creds();
         let probe = first_request(&c);
         assert_eq!(probe.url, "https://msr.example.com/v2/");
+        assert_eq!(probe.timeout_seconds, 30);
         assert!(probe.headers.is_empty());
         let (retry, _) = request(next(&c, &probe.stage, &answer(401, &[("WWW-Authenticate", "Basic realm=\"r\"")], "")).unwrap());
         assert_eq!(retry.stage, Stage::Basic);
@@ -648,7 +684,9 @@ mod tests {
         let (token, _) = request(next(&c, &Stage::Probe, &answer(401, &[("www-authenticate", challenge)], "")).unwrap());
         assert_eq!(token.url, "https://auth.example.com/token?x=1&service=msr.example.com&account=robot%24web%2Bci");
         assert_eq!(token.headers["Authorization"], format!("Basic {}", c.basic()));
+        assert_eq!(token.timeout_seconds, TIMEOUT_SECONDS);
         let (bearer, secrets) = request(next(&c, &token.stage, &answer(200, &[], r#"{"token":"abc.def.ghi"}"#)).unwrap());
+        assert_eq!(bearer.timeout_seconds, TIMEOUT_SECONDS);
         assert_eq!(secrets, ["abc.def.ghi"]);
         assert_eq!(bearer.headers["Authorization"], "Bearer abc.def.ghi");
         assert_eq!(bearer.url, "https://msr.example.com/v2/");
@@ -671,7 +709,46 @@ mod tests {
         for realm in ["http://a.example.com/t", "https:///t", "javascript:x", ""] {
             let header = format!("Bearer realm=\"{realm}\"");
             let error = next(&c, &Stage::Probe, &answer(401, &[("WWW-Authenticate", &header)], "")).unwrap_err();
-            assert!(error.to_string().contains("not an HTTPS address") || error.to_string().contains("without a Basic or Bearer"), "{error}");
+            let error = error.to_string();
+            assert!(
+                ["not an HTTPS address", "invalid token service address", "without a Basic or Bearer"].iter().any(|m| error.contains(m)),
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_malformed_token_service_address_is_refused_naming_the_registry() {
+        let c = creds();
+        let probe = |realm: &str| next(&c, &Stage::Probe, &answer(401, &[("WWW-Authenticate", &format!("Bearer realm=\"{realm}\",service=s"))], ""));
+        for realm in [
+            "https://auth.example.com:abc/token",
+            "https://auth.example.com:/token",
+            "https://auth.example.com:0/token",
+            "https://auth.example.com:65536/token",
+            "https://auth.example.com:443:1/token",
+            "https://user:pw@auth.example.com/token",
+            "https://auth..example.com/token",
+            "https://auth_example.com/token",
+            "https://[zz]/token",
+            "https://[::1/token",
+            "https://auth.example.com/to ken",
+            "https://auth.example.com/token#x",
+            "https://?x=1",
+        ] {
+            let error = probe(realm).unwrap_err().to_string();
+            assert!(error.starts_with("MSR at msr.example.com sent an invalid token service address"), "{realm}: {error}");
+        }
+        for realm in [
+            "https://auth.example.com:8443/token",
+            "https://AUTH.example.com/token?x=1",
+            "https://127.0.0.1:5001/token",
+            "https://[::1]:5001/token",
+            "https://auth.example.com",
+            "https://auth.example.com?x=1",
+        ] {
+            let (token, _) = request(probe(realm).unwrap());
+            assert!(token.url.starts_with(realm), "{realm}: {}", token.url);
         }
     }
 
@@ -705,6 +782,18 @@ mod tests {
             .to_string();
         assert!(tls.contains("TLS certificate was not accepted (self-signed certificate in certificate chain)"), "{tls}");
         assert!(tls.contains("NODE_EXTRA_CA_CERTS"));
+        let plain = "write EPROTO 800C:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:ssl3_record.c:350:";
+        let http = next(&c, &Stage::Probe, &failed("EPROTO", plain)).unwrap_err().to_string();
+        assert_eq!(http, "Could not reach MSR at msr.example.com: it does not speak HTTPS on this port (https://msr.example.com/v2/)");
+        let altname = "Hostname/IP does not match certificate's altnames: Host: msr.example.com. is not in the cert's altnames: DNS:other";
+        let wrong = next(&c, &Stage::Probe, &failed("ERR_TLS_CERT_ALTNAME_INVALID", altname)).unwrap_err().to_string();
+        assert!(wrong.starts_with("Could not reach MSR at msr.example.com: its certificate is not for msr.example.com ("), "{wrong}");
+        assert!(!wrong.contains("NODE_EXTRA_CA_CERTS"), "{wrong}");
+        let realm = Stage::Token { realm: "https://auth.example.com:8443/token".into() };
+        let wrong = next(&c, &realm, &failed("ERR_TLS_CERT_ALTNAME_INVALID", altname)).unwrap_err().to_string();
+        assert!(wrong.starts_with("Could not reach the token service of msr.example.com: its certificate is not for auth.example.com ("), "{wrong}");
+        let handshake = next(&c, &Stage::Probe, &failed("EPROTO", "sslv3 alert handshake failure")).unwrap_err().to_string();
+        assert!(handshake.contains("the TLS handshake failed (sslv3 alert handshake failure)") && !handshake.contains("NODE_EXTRA"), "{handshake}");
     }
 
     #[test]

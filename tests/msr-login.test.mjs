@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -126,6 +128,38 @@ function mode(file) {
   return fs.statSync(file).mode & 0o777;
 }
 
+/** Runs `use(host)` with `server` listening on 127.0.0.1, and closes it afterwards. */
+async function withServer(server, use) {
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    return await use(`127.0.0.1:${server.address().port}`);
+  } finally {
+    server.closeAllConnections?.();
+    server.close();
+  }
+}
+
+/** An HTTP proxy for CONNECT tunnels that resolves the names in `hosts` to 127.0.0.1 (as a
+ *  proxy with its own DNS would) and records every tunnel requested. */
+function tunnelProxy(hosts) {
+  const tunnels = [];
+  const server = net.createServer((client) => {
+    client.once('data', (head) => {
+      const [, target] = /^CONNECT (\S+) HTTP/.exec(head.toString('latin1')) || [];
+      tunnels.push(target);
+      const [host, port] = target.split(/:(?=\d+$)/);
+      const upstream = net.connect(Number(port), hosts.includes(host) ? '127.0.0.1' : host, () => {
+        client.write('HTTP/1.1 200 Connection established\r\n\r\n');
+        upstream.pipe(client);
+        client.pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+    });
+    client.on('error', () => {});
+  });
+  return { server, tunnels };
+}
+
 describe('MsrLogin against a Basic (htpasswd) registry', () => {
   test('writes a 0600 config.json in a 0700 job directory that skopeo can push and read with', async (t) => {
     if (!ready(t) || !requireTool(t, 'skopeo')) return;
@@ -167,13 +201,37 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
     }
   });
 
+  test('a token pasted with surrounding spaces is used trimmed and registered as used', async (t) => {
+    if (!ready(t)) return;
+    const job = trustingJob({ secrets: { DOCKER_REGISTRY_TOKEN: `  ${TOKEN}  ` } });
+    try {
+      const report = await job.step('MsrLogin', { inputs: inputs(basic.host) });
+      assert.equal(report.result, 'Succeeded', report.message);
+      // The raw input (spaces and all) is not the string a later print would show.
+      assertRegisteredFirst(report);
+      assertNoLeak(report);
+      const config = JSON.parse(fs.readFileSync(path.join(report.outputs.dockerConfig, 'config.json'), 'utf8'));
+      assert.deepEqual(config.auths, { [basic.host]: { auth: basicAuth(USER, TOKEN) } });
+    } finally {
+      job.dispose();
+    }
+  });
+
   test('a service connection supplies registry, account and token', async (t) => {
     if (!ready(t)) return;
     const job = trustingJob();
     try {
+      // As ADO sends a dockerregistry connection: the registry is an authorization
+      // parameter, which docker logs in to; the connection's URL is not used when it is set.
       const report = await job.step('MsrLogin', {
         inputs: { containerRegistry: 'msr' },
-        endpoints: { msr: { url: `https://${basic.host}`, scheme: 'UsernamePassword', parameters: { username: USER, password: TOKEN } } },
+        endpoints: {
+          msr: {
+            url: 'https://unused.invalid/',
+            scheme: 'UsernamePassword',
+            parameters: { registry: `https://${basic.host}`, username: USER, password: TOKEN, email: 'ci@example.com' },
+          },
+        },
       });
       assert.equal(report.result, 'Succeeded', report.message);
       assertNoLeak(report);
@@ -187,22 +245,8 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
 
   test('goes through the agent proxy with a CONNECT tunnel', async (t) => {
     if (!ready(t)) return;
-    const tunnels = [];
     // The registry's name resolves only here, as on an agent that reaches MSR only through its proxy.
-    const proxy = net.createServer((client) => {
-      client.once('data', (head) => {
-        const [, target] = /^CONNECT (\S+) HTTP/.exec(head.toString('latin1')) || [];
-        tunnels.push(target);
-        const [host, port] = target.split(/:(?=\d+$)/);
-        const upstream = net.connect(Number(port), host === PROXY_ONLY_HOST ? '127.0.0.1' : host, () => {
-          client.write('HTTP/1.1 200 Connection established\r\n\r\n');
-          upstream.pipe(client);
-          client.pipe(upstream);
-        });
-        upstream.on('error', () => client.destroy());
-      });
-      client.on('error', () => {});
-    });
+    const { server: proxy, tunnels } = tunnelProxy([PROXY_ONLY_HOST]);
     await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const job = trustingJob({ secrets, variables: { 'Agent.ProxyUrl': `http://127.0.0.1:${proxy.address().port}` } });
     try {
@@ -218,7 +262,7 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
     }
   });
 
-  test('keeps the user\'s credential helpers, proxies and plugins but never writes to the user\'s own config', async (t) => {
+  test('keeps the user\'s other logins, credential helpers, proxies and plugins but never writes to the user\'s own config', async (t) => {
     if (!ready(t)) return;
     const job = trustingJob({ secrets });
     try {
@@ -226,17 +270,24 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
       // A per-user buildx: docker looks for plugins under DOCKER_CONFIG, so the new file points back here.
       fs.mkdirSync(path.join(job.home, '.docker', 'cli-plugins'), { recursive: true });
       const proxies = { default: { httpProxy: 'http://proxy.example.com:3128' } };
+      // A login to another registry (a private base image's), and an old one to this registry.
       const original = JSON.stringify({
-        auths: { 'other.io': { auth: 'b3RoZXI6c2VjcmV0' } }, credHelpers: { 'gcr.io': 'gcloud' }, proxies,
+        auths: { 'other.io': { auth: 'b3RoZXI6c2VjcmV0' }, [basic.host]: { auth: basicAuth(USER, 'old-token') } },
+        credHelpers: { 'gcr.io': 'gcloud' }, credsStore: 'desktop', proxies,
       });
       fs.writeFileSync(userConfig, original);
       const report = await job.step('MsrLogin', { inputs: inputs(basic.host) });
       assert.equal(report.result, 'Succeeded', report.message);
       assert.equal(fs.readFileSync(userConfig, 'utf8'), original);
       assert.deepEqual(JSON.parse(fs.readFileSync(path.join(report.outputs.dockerConfig, 'config.json'), 'utf8')), {
-        auths: { [basic.host]: { auth: basicAuth(USER, TOKEN) } }, credHelpers: { 'gcr.io': 'gcloud' }, proxies,
+        auths: { 'other.io': { auth: 'b3RoZXI6c2VjcmV0' }, [basic.host]: { auth: basicAuth(USER, TOKEN) } },
+        credHelpers: { 'gcr.io': 'gcloud' }, proxies,
         cliPluginsExtraDirs: [path.join(job.home, '.docker', 'cli-plugins')],
       });
+      // The store would hide the entry written here, so it is left out, and the step says what that costs.
+      assert.equal(report.warnings.length, 1);
+      assert.match(report.warnings[0], new RegExp(`^${userConfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} keeps logins in the credential store "desktop", `
+        + 'which this job\'s Docker config leaves out .*registries logged in to only in that store are not available to later steps'));
     } finally {
       job.dispose();
     }
@@ -282,6 +333,61 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
     }
   });
 });
+
+for (const heldBefore of [true, false]) {
+  test(`loginMethod docker with a credential store ${heldBefore ? 'that already holds the registry leaves that entry'
+    : 'logs out after the job'}`, async (t) => {
+    if (!ready(t)) return;
+    const bin = path.join(scratch, `bin-store-${heldBefore}`);
+    const ADMIN_SECRET = 'admin-secret-0f3a9';
+    // The store as docker-credential-pass sees it: the agent user's, shared by every job.
+    const store = heldBefore ? { [basic.host]: { Username: 'admin', Secret: ADMIN_SECRET } } : {};
+    const helper = recordingStub(bin, 'docker-credential-pass', `(argv, stdin) => {
+      const entry = ${JSON.stringify(store)}[stdin.trim()];
+      if (argv[0] === 'get' && entry) return { stdout: JSON.stringify({ ServerURL: stdin.trim(), ...entry }) };
+      return { stdout: 'credentials not found in native keychain\\n', code: 1 };
+    }`);
+    const docker = recordingStub(bin, 'docker', `() => ({ stdout: 'Login Succeeded\\n' })`);
+    const job = trustingJob({ secrets, env: { PATH: pathWith(bin) } });
+    try {
+      fs.mkdirSync(path.join(job.home, '.docker'));
+      fs.writeFileSync(path.join(job.home, '.docker', 'config.json'), JSON.stringify({ credsStore: 'pass' }));
+      const report = await job.step('MsrLogin', { inputs: inputs(basic.host, { loginMethod: 'docker' }) });
+      assert.equal(report.result, 'Succeeded', `${report.message}\n${report.stderr}`);
+      assertNoLeak(report);
+      assert.ok(!report.stdout.includes(ADMIN_SECRET), 'what the store holds is never printed');
+      // The helper is asked before docker login writes to the store.
+      assert.deepEqual(helper.calls().map((c) => [c.argv, c.stdin]), [[['get'], basic.host]]);
+      const [login] = docker.calls();
+      assert.deepEqual(login.argv, ['login', '--username', USER, '--password-stdin', basic.host]);
+      // docker login uses the job's config, which keeps the store.
+      const dir = report.outputs.dockerConfig;
+      const jobConfig = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+      assert.equal(jobConfig.credsStore, 'pass');
+      if (heldBefore) {
+        assert.equal(report.warnings.length, 1);
+        assert.match(report.warnings[0], new RegExp(`^The credential store "pass" already holds a login for ${basic.host}, `
+          + 'shared by every job of this agent\'s user: docker login replaces it .* leaves that entry in place'));
+      } else {
+        assert.deepEqual(report.warnings, []);
+      }
+
+      const [post] = await job.finish();
+      assert.equal(post.result, 'Succeeded');
+      assert.deepEqual(post.warnings, []);
+      const after = docker.calls().map((c) => c.argv);
+      if (heldBefore) {
+        assert.deepEqual(after, [login.argv], 'no docker logout: it would delete the entry the store held before the job');
+        assert.match(post.stdout, new RegExp(`Not running docker logout for ${basic.host}: its credential store held a login`));
+      } else {
+        assert.deepEqual(after, [login.argv, ['logout', basic.host]]);
+      }
+      assert.ok(!fs.existsSync(dir));
+    } finally {
+      job.dispose();
+    }
+  });
+}
 
 test('a failing docker login fails the step and leaves no directory', async (t) => {
   if (!ready(t)) return;
@@ -426,6 +532,70 @@ describe('MsrLogin refuses bad input and bad answers, leaving nothing behind', (
     } finally {
       job.dispose();
     }
+  });
+});
+
+describe('MsrLogin explains a server it cannot use, leaving nothing behind', () => {
+  /** Runs a login against `registry` and checks the failure and that the job is clean. */
+  async function failedLogin(registry, options = {}) {
+    const job = trustingJob({ secrets, ...options });
+    try {
+      const report = await job.step('MsrLogin', { inputs: inputs(registry) });
+      assert.equal(report.result, 'Failed');
+      assert.deepEqual(report.errors, [report.message]);
+      assert.deepEqual(job.leftInTemp(), []);
+      assertNoLeak(report);
+      return report;
+    } finally {
+      job.dispose();
+    }
+  }
+
+  test('a token service address with an invalid port is refused naming the registry', async (t) => {
+    if (!ready(t)) return;
+    const realm = 'https://auth.example.com:abc/token';
+    const server = https.createServer({ cert: fs.readFileSync(basic.certs.cert), key: fs.readFileSync(basic.certs.key) },
+      (request, response) => {
+        response.writeHead(401, { 'www-authenticate': `Bearer realm="${realm}",service="s"` });
+        response.end();
+      });
+    await withServer(server, async (host) => {
+      const report = await failedLogin(host);
+      assert.equal(report.message, `MSR at ${host} sent an invalid token service address "${realm}" `
+        + '(expected https://host[:port]/path); the task does not send credentials there');
+    });
+  });
+
+  test('a proxy that never answers the tunnel request fails the step after 30 seconds', async (t) => {
+    if (!ready(t)) return;
+    const silent = net.createServer((client) => client.on('error', () => {}));
+    await withServer(silent, async (proxyHost) => {
+      const started = Date.now();
+      const report = await failedLogin(basic.host, { variables: { 'Agent.ProxyUrl': `http://${proxyHost}` } });
+      assert.equal(report.message, `Could not reach MSR at ${basic.host} (https://${basic.host}/v2/): `
+        + `the agent's proxy ${proxyHost} did not answer the tunnel request within 30 seconds`);
+      assert.ok(Date.now() - started < 60_000);
+    });
+  });
+
+  test('a port that answers plain HTTP is named as not speaking HTTPS', async (t) => {
+    if (!ready(t)) return;
+    await withServer(http.createServer((request, response) => response.end('plain')), async (host) => {
+      const report = await failedLogin(host);
+      assert.equal(report.message, `Could not reach MSR at ${host}: it does not speak HTTPS on this port (https://${host}/v2/)`);
+    });
+  });
+
+  test('a certificate for another host name is named as such, not as an untrusted CA', async (t) => {
+    if (!ready(t)) return;
+    // The name reaches the registry through a proxy, but its certificate does not list it.
+    const name = 'msr.wrong-name.test';
+    const { server: proxy } = tunnelProxy([name]);
+    await withServer(proxy, async (proxyHost) => {
+      const report = await failedLogin(`${name}:${basic.port}`, { variables: { 'Agent.ProxyUrl': `http://${proxyHost}` } });
+      assert.match(report.message, new RegExp(`^Could not reach MSR at ${name}:${basic.port}: its certificate is not for ${name} \\(.+\\)$`));
+      assert.doesNotMatch(report.message, /NODE_EXTRA_CA_CERTS/);
+    });
   });
 });
 

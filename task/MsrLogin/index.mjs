@@ -59,8 +59,9 @@ function writePrivateFile(file, contents) {
   fs.renameSync(temporary, file);
 }
 
-/** A TLS socket to `url` through the agent's proxy (HTTP CONNECT), or null for a direct connection. */
-function proxyTunnel(url) {
+/** A TLS socket to `url` through the agent's proxy (HTTP CONNECT), or null for a direct connection.
+ *  A proxy that does not answer within `timeoutSeconds` fails the request, as the server would. */
+function proxyTunnel(url, timeoutSeconds) {
   const proxy = tl.getHttpProxyConfiguration(url.href);
   if (!proxy?.proxyUrl) return null;
   registerSecret(proxy.proxyPassword);
@@ -78,7 +79,18 @@ function proxyTunnel(url) {
       host: proxyUrl.hostname, port: proxyUrl.port || 80, method: 'CONNECT',
       path: `${url.hostname}:${url.port || 443}`, headers,
     });
+    let answered = false;
+    // Covers connecting to the proxy and waiting for its answer.
+    connect.setTimeout(timeoutSeconds * 1000, () => {
+      if (answered) return;
+      connect.destroy(Object.assign(
+        new Error(`the agent's proxy ${proxyUrl.host} did not answer the tunnel request within ${timeoutSeconds} seconds`),
+        { code: 'ETIMEDOUT' },
+      ));
+    });
     connect.once('connect', (response, socket) => {
+      answered = true;
+      socket.setTimeout(0); // the request on the tunnel has its own timeout
       if (response.statusCode !== 200) {
         socket.destroy();
         reject(Object.assign(new Error(`the agent's proxy ${proxyUrl.host} refused the tunnel (HTTP ${response.statusCode})`),
@@ -97,7 +109,7 @@ async function perform(request) {
   const url = new URL(request.url);
   let tunnel;
   try {
-    tunnel = await proxyTunnel(url);
+    tunnel = await proxyTunnel(url, request.timeoutSeconds);
   } catch (error) {
     return { status: null, errorCode: error.code ?? null, errorMessage: error.message };
   }
@@ -106,7 +118,7 @@ async function perform(request) {
       method: request.method,
       // One request per connection: a proxy tunnel must not keep the step alive.
       headers: { ...request.headers, 'user-agent': 'MsrLogin/1 (Azure Pipelines)', accept: 'application/json', connection: 'close' },
-      timeout: 30_000,
+      timeout: request.timeoutSeconds * 1000,
       // No agent: an agent would open its own connection and ignore createConnection.
       ...(tunnel ? { createConnection: () => tunnel } : { agent: false }),
     };
@@ -127,7 +139,8 @@ async function perform(request) {
       });
       response.on('error', (error) => resolve({ status: null, errorCode: error.code ?? null, errorMessage: error.message }));
     });
-    req.on('timeout', () => req.destroy(Object.assign(new Error('no answer within 30 seconds'), { code: 'ETIMEDOUT' })));
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${request.timeoutSeconds} seconds`),
+      { code: 'ETIMEDOUT' })));
     req.on('error', (error) => {
       tunnel?.destroy();
       resolve({ status: null, errorCode: error.code ?? null, errorMessage: error.message });
@@ -169,10 +182,17 @@ async function main(workspace) {
 
   const existing = readFileOrNull(plan.readConfig);
   const directory = plan.mergeInto ?? fs.realpathSync(workspace.directory('msr-login', { keep: true }));
-  const writing = core.msrLoginWrite({
+  const writeRequest = {
     plan: planRequest, directory, existing, verified,
     userCliPlugins: fs.existsSync(path.join(path.dirname(plan.readConfig), 'cli-plugins')),
-  });
+  };
+  let writing = core.msrLoginWrite(writeRequest);
+  if (writing.storeProbe) {
+    // What the helper prints is the login it holds: captured, never shown.
+    const { argv, stdin, env } = writing.storeProbe;
+    const { code } = await runTool(argv, { stdin, env: { ...process.env, ...env }, silent: true, startFailure: true });
+    writing = core.msrLoginWrite({ ...writeRequest, storeProbe: { exitCode: code } });
+  }
   if (writing.contents !== null) writePrivateFile(writing.configFile, writing.contents);
   if (writing.dockerLogin) {
     const { argv, stdin, env } = writing.dockerLogin;
@@ -196,6 +216,7 @@ async function postJob() {
     answer = core.msrLoginPostJob({ ...request, phase: 'read' });
   }
   if (answer.kind === 'read') {
+    if (answer.notice) log(answer.notice);
     if (answer.dockerLogout) {
       const { argv, env } = answer.dockerLogout;
       try {
