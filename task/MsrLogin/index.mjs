@@ -1,12 +1,8 @@
 // MsrLogin@1 shim: reads the inputs (or the service connection), performs the
 // HTTPS requests and file writes the core decides, and reports.
 import fs from 'node:fs';
-import http from 'node:http';
-import net from 'node:net';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
 import {
   startTask, readInputs, readEndpointSecret, registerSecret, runTool, setOutputs, uploadSummary, agentTempDirectory, log, tl, core,
 } from '../common/runtime.mjs';
@@ -61,7 +57,7 @@ function writePrivateFile(file, contents) {
 
 /** A TLS socket to `url` through the agent's proxy (HTTP CONNECT), or null for a direct connection.
  *  A proxy that does not answer within `timeoutSeconds` fails the request, as the server would. */
-function proxyTunnel(url, timeoutSeconds) {
+function proxyTunnel(url, timeoutSeconds, { http, net, tls }) {
   const proxy = tl.getHttpProxyConfiguration(url.href);
   if (!proxy?.proxyUrl) return null;
   registerSecret(proxy.proxyPassword);
@@ -105,11 +101,11 @@ function proxyTunnel(url, timeoutSeconds) {
 }
 
 /** Performs one request of the core's credentials check; resolves to its outcome. */
-async function perform(request) {
+async function perform(request, network) {
   const url = new URL(request.url);
   let tunnel;
   try {
-    tunnel = await proxyTunnel(url, request.timeoutSeconds);
+    tunnel = await proxyTunnel(url, request.timeoutSeconds, network);
   } catch (error) {
     return { status: null, errorCode: error.code ?? null, errorMessage: error.message };
   }
@@ -122,7 +118,7 @@ async function perform(request) {
       // No agent: an agent would open its own connection and ignore createConnection.
       ...(tunnel ? { createConnection: () => tunnel } : { agent: false }),
     };
-    const req = https.request(url, options, (response) => {
+    const req = network.https.request(url, options, (response) => {
       const chunks = [];
       let size = 0;
       response.on('data', (chunk) => {
@@ -151,10 +147,17 @@ async function perform(request) {
 
 /** Runs the core's request sequence; resolves to how the registry accepted the credentials. */
 async function verifyCredentials(planRequest, first) {
+  // Loaded here, not at start-up: a login without the check never pays for the HTTPS stack (~10 ms).
+  const network = {
+    http: (await import('node:http')).default,
+    https: (await import('node:https')).default,
+    net: (await import('node:net')).default,
+    tls: (await import('node:tls')).default,
+  };
   let request = first;
   for (;;) {
     log(`Checking the credentials: ${request.description}`);
-    const outcome = await perform(request);
+    const outcome = await perform(request, network);
     const next = core.msrLoginVerify({ plan: planRequest, stage: request.stage, outcome });
     if (next.kind === 'verified') {
       if (next.warning) tl.warning(next.warning);
