@@ -40,15 +40,13 @@ pub struct PlannedFile {
     /// Relative to the bundle directory, `/`-separated, never leaving it.
     pub path: String,
     pub mode: u32,
-    /// Base64 on the wire: the boundary's JSON-compatible serializer would
-    /// make bytes an array of numbers.
-    #[serde(rename = "contentsBase64", serialize_with = "as_base64")]
+    /// A `Uint8Array` on the wire (serde would make a `Vec<u8>` a list of numbers).
+    #[serde(serialize_with = "as_bytes")]
     pub contents: Vec<u8>,
 }
 
-fn as_base64<S: Serializer>(bytes: &[u8], serializer: S) -> std::result::Result<S::Ok, S::Error> {
-    use base64::Engine;
-    serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+fn as_bytes<S: Serializer>(bytes: &[u8], serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_bytes(bytes)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -337,13 +335,11 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
     let certificate_pem = match ["cert.pem", "tls/kubernetes/cert.pem", "tls/docker/cert.pem"].iter().find_map(|f| files.get(*f)) {
         Some(pem) => pem.clone(),
         None => {
-            use base64::Engine;
             let data = kube.as_ref().and_then(|k| k.client_certificate_data.as_deref()).ok_or_else(|| {
                 refuse("it has no client certificate (cert.pem, or client-certificate-data in kube.yml)".into())
             })?;
-            base64::engine::general_purpose::STANDARD
-                .decode(data.trim())
-                .map_err(|_| refuse("the client-certificate-data of kube.yml is not base64".into()))?
+            certificate::base64_decode(data.trim())
+                .ok_or_else(|| refuse("the client-certificate-data of kube.yml is not base64".into()))?
         }
     };
     let validity = certificate::validity(&certificate_pem).map_err(|problem| refuse(format!("the client certificate {problem}")))?;

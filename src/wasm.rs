@@ -17,8 +17,9 @@ where
     let request = serde_wasm_bindgen::from_value(request)
         .map_err(|e| JsError::new(&format!("Internal error: the task passed a malformed request to its core: {e}")))?;
     let answer = decide(request).map_err(|e| JsError::new(e.message()))?;
+    // JSON-compatible, except that bytes become a Uint8Array.
     answer
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible().serialize_bytes_as_arrays(false))
         .map_err(|e| JsError::new(&format!("Internal error: the core's answer could not be returned: {e}")))
 }
 

@@ -51,7 +51,7 @@ export async function extractBundle(workspace, zipPath, { keep = false, inputNam
   for (const dir of plan.directories) writing(dir, (target) => fs.mkdirSync(target, { mode: 0o700 }));
   for (const file of plan.files) {
     // 'wx': never follow or replace something already there.
-    writing(file.path, (target) => fs.writeFileSync(target, Buffer.from(file.contentsBase64, 'base64'), {
+    writing(file.path, (target) => fs.writeFileSync(target, file.contents, {
       mode: file.mode, flag: 'wx',
     }));
   }
