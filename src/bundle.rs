@@ -303,21 +303,19 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
     let mut secrets = BTreeSet::new();
     let mut kube = None;
     if let Some(content) = text(&files, "kube.yml").map_err(refuse)? {
+        kubeconfig::check(content).map_err(refuse)?;
+        secrets.extend(kubeconfig::secrets(content));
         let config = kubeconfig::read(content);
-        secrets.extend(config.client_key_data.clone());
-        let references = kubeconfig::file_references(content);
-        if !references.is_empty() {
-            let rewritten = kubeconfig::rewrite_file_references(content, |path| {
-                let in_bundle = entry_path(path).ok().map(|c| c.join("/")).filter(|p| files.contains_key(p));
-                let by_name = || path.rsplit(['/', '\\']).next().filter(|n| files.contains_key(*n)).map(str::to_string);
-                in_bundle
-                    .or_else(by_name)
-                    .map(|p| env_files::join(directory, &p))
-                    .ok_or_else(|| format!("kube.yml refers to '{}', which is not in the bundle", shown(path)))
-            })
-            .map_err(refuse)?;
-            files.insert("kube.yml".into(), rewritten.into_bytes());
-        }
+        let rewritten = kubeconfig::rewrite_file_references(content, |path| {
+            let in_bundle = entry_path(path).ok().map(|c| c.join("/")).filter(|p| files.contains_key(p));
+            let by_name = || path.rsplit(['/', '\\']).next().filter(|n| files.contains_key(*n)).map(str::to_string);
+            in_bundle
+                .or_else(by_name)
+                .map(|p| env_files::join(directory, &p))
+                .ok_or_else(|| format!("kube.yml refers to '{}', which is not in the bundle", shown(path)))
+        })
+        .map_err(refuse)?;
+        files.insert("kube.yml".into(), rewritten.into_bytes());
         kube = Some(config);
     }
 
@@ -392,8 +390,8 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
     let planned = files
         .into_iter()
         .map(|(path, contents)| {
-            let secret = path == "key.pem" || path.ends_with("/key.pem") || is_private_key(&contents)
-                || (path == "kube.yml" && kube.as_ref().is_some_and(|k| k.client_key_data.is_some()));
+            // kube.yml is a credential whatever it holds.
+            let secret = path == "key.pem" || path.ends_with("/key.pem") || path == "kube.yml" || is_private_key(&contents);
             PlannedFile { mode: if secret { 0o600 } else { 0o644 }, path, contents }
         })
         .collect();
