@@ -17,6 +17,8 @@ use std::io::{Cursor, Read};
 pub const MAX_ENTRIES: usize = 256;
 pub const MAX_TOTAL_BYTES: u64 = 32 * 1024 * 1024;
 pub const MAX_RATIO: u64 = 200;
+/// The zip itself: checked against what the shim's stat says before it reads the file.
+pub const MAX_ZIP_BYTES: i64 = 64 * 1024 * 1024;
 
 const ENV_FILES: [&str; 3] = ["env.sh", "env.ps1", "env.cmd"];
 const DAY: i64 = 24 * 3600;
@@ -32,6 +34,11 @@ pub struct BundleRequest {
     pub now_epoch_seconds: i64,
     /// Whether the input had a value (an empty filePath input arrives as null).
     pub given: bool,
+    /// What the shim's stat of the path found, before it reads anything: the
+    /// size, and whether it is a regular file (not a folder, device or pipe).
+    /// (i64 as the other numbers here: a u64 costs its own deserializer in the wasm.)
+    pub size: i64,
+    pub regular_file: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -243,13 +250,33 @@ fn generation(files: &BTreeMap<String, Vec<u8>>, env_sh: Option<&str>) -> &'stat
     }
 }
 
-/// The plan for a bundle: refused with one sentence naming the input, or every
-/// file to write and what to export.
-pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
+/// Whether the shim may read the bundle file, from its stat alone: a file
+/// that is not a regular one or is too large is refused before it is read.
+pub fn admit(request: &BundleRequest) -> Result<()> {
+    admit_size(request, request.size)
+}
+
+fn admit_size(request: &BundleRequest, size: i64) -> Result<()> {
     let input = request.input_name.as_str();
     if !request.given {
         return Err(TaskError::input(input, "a value is required (the client bundle zip)"));
     }
+    let problem = if !request.regular_file {
+        "it is a folder, a device or a pipe, not a zip file".to_string()
+    } else if size > MAX_ZIP_BYTES {
+        format!("the file has {size} bytes, more than the {} MiB a client bundle zip can have", MAX_ZIP_BYTES >> 20)
+    } else {
+        return Ok(());
+    };
+    Err(TaskError::input(input, format!("refused the client bundle: {problem}.")))
+}
+
+/// The plan for a bundle: refused with one sentence naming the input, or every
+/// file to write and what to export.
+pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
+    let input = request.input_name.as_str();
+    // The bytes read count too, whatever the stat said.
+    admit_size(request, request.size.max(zip.len() as i64))?;
     let refuse = |reason: String| TaskError::input(input, format!("refused the client bundle: {reason}."));
     let mut entries = read_entries(zip).map_err(refuse)?;
     entries.retain(|e| !is_macos_metadata(&e.path));

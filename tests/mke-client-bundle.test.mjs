@@ -257,6 +257,24 @@ test('a JSON kube.yml is read like a YAML one, written 0600, and its key registe
   });
 });
 
+test('a folder, a device or a huge file as the bundle is refused from its stat, before it is read', async () => {
+  const huge = path.join(fixtures, 'huge.zip');
+  // Sparse: 100 MiB that take no space; reading it would still take 100 MiB of memory.
+  fs.closeSync(fs.openSync(huge, 'w'));
+  fs.truncateSync(huge, 100 * 1024 * 1024);
+  for (const [zip, message] of [
+    [fixtures, "Input 'bundle': refused the client bundle: it is a folder, a device or a pipe, not a zip file."],
+    ['/dev/null', "Input 'bundle': refused the client bundle: it is a folder, a device or a pipe, not a zip file."],
+    [huge, "Input 'bundle': refused the client bundle: the file has 104857600 bytes, more than the 64 MiB a client bundle zip can have."],
+  ]) {
+    await withStep(zip, {}, async (report, job) => {
+      assert.equal(report.result, 'Failed');
+      assert.equal(report.message, message);
+      assert.deepEqual(job.leftInTemp(), []);
+    });
+  }
+});
+
 test('an expired certificate fails naming the date', async () => {
   const made = await bundle({ validityDays: -2 });
   await withStep(made.zip, {}, async (report, job) => {

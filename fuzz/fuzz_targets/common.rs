@@ -19,6 +19,8 @@ pub fn request() -> BundleRequest {
         expiry_warning_days: 14,
         now_epoch_seconds: 0,
         given: true,
+        size: 0,
+        regular_file: true,
     }
 }
 

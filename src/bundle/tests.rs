@@ -78,6 +78,8 @@ fn request() -> BundleRequest {
         expiry_warning_days: 14,
         now_epoch_seconds: BEFORE_EXPIRY,
         given: true,
+        size: 4096,
+        regular_file: true,
     }
 }
 
@@ -375,6 +377,26 @@ fn docker_host_and_compose_tls_version_must_be_what_docker_reads() {
         let error = with_env(env).unwrap_err().to_string();
         assert!(error.starts_with("Input 'bundle': refused the client bundle: ") && error.contains(problem), "{error}");
     }
+}
+
+#[test]
+fn a_folder_a_device_or_a_huge_file_is_refused_before_it_is_read() {
+    assert_eq!(admit(&request()), Ok(()));
+    assert_eq!(
+        admit(&BundleRequest { regular_file: false, ..request() }).unwrap_err().to_string(),
+        "Input 'bundle': refused the client bundle: it is a folder, a device or a pipe, not a zip file."
+    );
+    assert_eq!(
+        admit(&BundleRequest { size: MAX_ZIP_BYTES + 1, ..request() }).unwrap_err().to_string(),
+        "Input 'bundle': refused the client bundle: the file has 67108865 bytes, more than the 64 MiB a client bundle zip can have."
+    );
+    assert_eq!(admit(&BundleRequest { size: MAX_ZIP_BYTES, ..request() }), Ok(()));
+    assert!(admit(&BundleRequest { given: false, ..request() }).unwrap_err().to_string().contains("a value is required"));
+    // The plan counts the bytes it was given, whatever the stat said.
+    let zip = zip_owned(&ucp32());
+    assert!(plan(&BundleRequest { regular_file: false, ..request() }, &zip).unwrap_err().to_string().contains("not a zip file"));
+    let huge = vec![0u8; MAX_ZIP_BYTES as usize + 1];
+    assert!(refused(&huge).contains("the file has 67108865 bytes, more than the 64 MiB"));
 }
 
 fn with_kube(kube: &str) -> Vec<u8> {
