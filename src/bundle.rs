@@ -310,7 +310,7 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
     }
 
     // Every env file is read, so a hostile line fails the step even in the one not used.
-    let mut env: Option<Vec<Assignment>> = None;
+    let mut env: Option<(&str, Vec<Assignment>)> = None;
     for (name, parse) in [
         ("env.sh", env_files::parse_sh as fn(&str) -> _),
         ("env.ps1", env_files::parse_ps1),
@@ -318,10 +318,10 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
     ] {
         if let Some(content) = text(&files, name).map_err(refuse)? {
             let assignments = parse(content).map_err(|e| refuse(e.sentence()))?;
-            env.get_or_insert(assignments);
+            env.get_or_insert((name, assignments));
         }
     }
-    let env = env.unwrap_or_default();
+    let (env_file, env) = env.unwrap_or_default();
     let env_value = |name: &str| {
         env.iter().rev().find(|a| a.name == name).map(|a| a.resolve(&request.directory)).filter(|v| !v.is_empty())
     };
@@ -387,6 +387,11 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
     }
 
     let docker_host = env_value("DOCKER_HOST").or_else(|| endpoint("docker"));
+    // Every bundle's env file sets it: without, the file says something this task does not read.
+    if !env_file.is_empty() && env_value("DOCKER_HOST").is_none() {
+        let then = if docker_host.is_some() { "it is taken from meta.json" } else { "later docker steps do not reach MKE" };
+        warnings.push(format!("The bundle's {env_file} sets no DOCKER_HOST that this task can read; {then}."));
+    }
     if let Some(host) = docker_host.as_deref().filter(|h| !is_docker_host(h)) {
         return Err(refuse(format!("its DOCKER_HOST \"{}\" is not a tcp://, unix://, ssh:// or npipe:// address", shown(host))));
     }

@@ -218,6 +218,8 @@ const REFUSED = {
   kubeconfigAuthProvider: /kube\.yml asks kubectl to use an authentication plugin, which can run a command \(users\[\]\.user\.auth-provider\)/,
   kubeconfigTokenFile: /kube\.yml asks kubectl to send a file of this agent as its token \(users\[\]\.user\.tokenFile\)/,
   kubeconfigJsonFileOutside: /kube\.yml refers to '\/etc\/ssl\/private\/agent-key\.pem', which is not in the bundle/,
+  substitutionAfterOneLineIf: /env\.sh line 13 needs a shell to evaluate \(`export KUBECONFIG=\$\(touch /,
+  readonlySubstitution: /env\.sh line 4 needs a shell to evaluate \(`readonly DOCKER_HOST=\$\(touch /,
 };
 
 test('every hostile variant has an expectation', () => {

@@ -446,6 +446,27 @@ fn a_json_kubeconfig_is_read_and_every_kubeconfig_is_private() {
     assert_eq!(plan.files.iter().find(|f| f.path == "kube.yml").unwrap().mode, 0o600);
 }
 
+#[test]
+fn an_env_file_without_docker_host_gives_a_warning() {
+    let with_env = |env: &str, meta: bool| {
+        let mut entries = without(ucp32(), &["env.sh", "meta.json"]);
+        entries.push(("env.sh".into(), env.as_bytes().to_vec()));
+        if meta {
+            entries.push(("meta.json".into(), br#"{"Endpoints":{"docker":{"Host":"tcp://meta:443"}}}"#.to_vec()));
+        }
+        plan(&request(), &zip_owned(&entries)).unwrap().warnings
+    };
+    assert_eq!(
+        with_env("export DOCKER_TLS_VERIFY=1\n", false),
+        ["The bundle's env.sh sets no DOCKER_HOST that this task can read; later docker steps do not reach MKE."]
+    );
+    assert_eq!(
+        with_env("if true; then\n  export DOCKER_HOST=tcp://h:443\nfi\n", true),
+        ["The bundle's env.sh sets no DOCKER_HOST that this task can read; it is taken from meta.json."]
+    );
+    assert!(with_env(ENV_SH, false).is_empty());
+}
+
 proptest! {
     #[test]
     fn an_entry_path_never_leaves_the_directory(name in "([a-zA-Z]:)?([/\\\\]?(\\.\\.|\\.|[a-z:]{0,3})){0,6}") {

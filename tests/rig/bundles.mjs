@@ -40,6 +40,7 @@ export const HOSTILE = [
   'notAZip', 'corrupt', 'zipSlip', 'absolutePath', 'driveLetter', 'symlink', 'zipBomb',
   'lyingZipBomb', 'tooLarge', 'tooManyEntries', 'commandSubstitution', 'loggingCommand', 'noEnvNoKubeconfig',
   'kubeconfigExec', 'kubeconfigAuthProvider', 'kubeconfigTokenFile', 'kubeconfigJsonFileOutside',
+  'substitutionAfterOneLineIf', 'readonlySubstitution',
 ];
 
 const DAY = 24 * 3600 * 1000;
@@ -345,6 +346,13 @@ async function spoil(files, options, bundle) {
       kube.users[0].user = { 'client-certificate': 'cert.pem', 'client-key': '/etc/ssl/private/agent-key.pem' };
       return zipOf({ ...files, 'kube.yml': JSON.stringify(kube) });
     }
+    case 'substitutionAfterOneLineIf':
+      bundle.marker = marker;
+      return zipOf({ ...files, 'env.sh': files['env.sh'].replace(/export KUBECONFIG=.*/,
+        `if [ -n "$PWD" ]; then echo ready; fi\nexport KUBECONFIG=$(touch ${marker})`) });
+    case 'readonlySubstitution':
+      bundle.marker = marker;
+      return zipOf({ ...files, 'env.sh': files['env.sh'].replace(/export DOCKER_HOST=.*/, `readonly DOCKER_HOST=$(touch ${marker})`) });
     case 'noEnvNoKubeconfig': {
       const rest = { ...files };
       for (const name of ['env.sh', 'env.cmd', 'env.ps1', 'kube.yml']) delete rest[name];
