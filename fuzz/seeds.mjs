@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import JSZip from 'jszip';
+import YAML from 'yaml';
 import { makeBundle } from '../tests/rig/bundles.mjs';
 
 const seedsDir = path.join(import.meta.dirname, 'seeds');
@@ -75,6 +76,16 @@ try {
   write('bundle', 'zip-bomb.zip', await zipOf({ ...ucp1, 'padding.bin': Buffer.alloc(2 * 1024 * 1024) }));
   write('bundle', 'in-a-folder.zip', await zipOf(Object.fromEntries(Object.entries(ucp1).map(([n, t]) => [`ucp-bundle-admin/${n}`, t]))));
   write('env_files', 'command-substitution.sh', ucp1['env.sh'].replace(/export DOCKER_HOST=.*/, 'export DOCKER_HOST=$(touch /tmp/marker)'));
+  // kube.yml asking kubectl to run a command or send a file, in each style, and as JSON.
+  const kube = mke['kube.yml'];
+  const withUser = (lines) => kube.replace(/^  user:\n/m, `  user:\n${lines}`);
+  write('kubeconfig', 'exec.yml', withUser('    exec:\n      command: sh\n      args: ["-c", "touch /tmp/marker"]\n'));
+  write('kubeconfig', 'token-file.yml', withUser('    tokenFile: /etc/hostname\n'));
+  write('kubeconfig', 'flow-escaped.yml', 'users: [{name: u, user: {client-key: /etc/ssl/private/agent.pem, "\\x65xec": {command: sh}}}]\n');
+  write('kubeconfig', 'kubectl-json.json', `${JSON.stringify(YAML.parse(kube), null, 4)}\n`);
+  write('bundle', 'kube-exec.zip', await zipOf({ ...mke, 'kube.yml': withUser('    exec:\n      command: sh\n') }));
+  write('env_files', 'one-line-if.sh', mke['env.sh'].replace(/export KUBECONFIG=.*/, 'if true; then :; fi\nexport KUBECONFIG=$(touch /tmp/marker)'));
+  write('env_files', 'readonly-substitution.sh', mke['env.sh'].replace(/export DOCKER_HOST=.*/, 'readonly DOCKER_HOST=$(touch /tmp/marker)'));
   write('meta_json', 'no-endpoints.json', '{"Name":"x","Endpoints":{"docker":{"Host":""},"kubernetes":[]}}');
 
   write('certificate', 'cert.pem', mke['cert.pem']);

@@ -17,6 +17,8 @@ use std::io::{Cursor, Read};
 pub const MAX_ENTRIES: usize = 256;
 pub const MAX_TOTAL_BYTES: u64 = 32 * 1024 * 1024;
 pub const MAX_RATIO: u64 = 200;
+/// The zip itself: checked against what the shim's stat says before it reads the file.
+pub const MAX_ZIP_BYTES: i64 = 64 * 1024 * 1024;
 
 const ENV_FILES: [&str; 3] = ["env.sh", "env.ps1", "env.cmd"];
 const DAY: i64 = 24 * 3600;
@@ -32,6 +34,11 @@ pub struct BundleRequest {
     pub now_epoch_seconds: i64,
     /// Whether the input had a value (an empty filePath input arrives as null).
     pub given: bool,
+    /// What the shim's stat of the path found, before it reads anything: the
+    /// size, and whether it is a regular file (not a folder, device or pipe).
+    /// (i64 as the other numbers here: a u64 costs its own deserializer in the wasm.)
+    pub size: i64,
+    pub regular_file: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -40,15 +47,13 @@ pub struct PlannedFile {
     /// Relative to the bundle directory, `/`-separated, never leaving it.
     pub path: String,
     pub mode: u32,
-    /// Base64 on the wire: the boundary's JSON-compatible serializer would
-    /// make bytes an array of numbers.
-    #[serde(rename = "contentsBase64", serialize_with = "as_base64")]
+    /// A `Uint8Array` on the wire (serde would make a `Vec<u8>` a list of numbers).
+    #[serde(serialize_with = "as_bytes")]
     pub contents: Vec<u8>,
 }
 
-fn as_base64<S: Serializer>(bytes: &[u8], serializer: S) -> std::result::Result<S::Ok, S::Error> {
-    use base64::Engine;
-    serializer.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+fn as_bytes<S: Serializer>(bytes: &[u8], serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_bytes(bytes)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -245,13 +250,33 @@ fn generation(files: &BTreeMap<String, Vec<u8>>, env_sh: Option<&str>) -> &'stat
     }
 }
 
-/// The plan for a bundle: refused with one sentence naming the input, or every
-/// file to write and what to export.
-pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
+/// Whether the shim may read the bundle file, from its stat alone: a file
+/// that is not a regular one or is too large is refused before it is read.
+pub fn admit(request: &BundleRequest) -> Result<()> {
+    admit_size(request, request.size)
+}
+
+fn admit_size(request: &BundleRequest, size: i64) -> Result<()> {
     let input = request.input_name.as_str();
     if !request.given {
         return Err(TaskError::input(input, "a value is required (the client bundle zip)"));
     }
+    let problem = if !request.regular_file {
+        "it is a folder, a device or a pipe, not a zip file".to_string()
+    } else if size > MAX_ZIP_BYTES {
+        format!("the file has {size} bytes, more than the {} MiB a client bundle zip can have", MAX_ZIP_BYTES >> 20)
+    } else {
+        return Ok(());
+    };
+    Err(TaskError::input(input, format!("refused the client bundle: {problem}.")))
+}
+
+/// The plan for a bundle: refused with one sentence naming the input, or every
+/// file to write and what to export.
+pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
+    let input = request.input_name.as_str();
+    // The bytes read count too, whatever the stat said.
+    admit_size(request, request.size.max(zip.len() as i64))?;
     let refuse = |reason: String| TaskError::input(input, format!("refused the client bundle: {reason}."));
     let mut entries = read_entries(zip).map_err(refuse)?;
     entries.retain(|e| !is_macos_metadata(&e.path));
@@ -285,7 +310,7 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
     }
 
     // Every env file is read, so a hostile line fails the step even in the one not used.
-    let mut env: Option<Vec<Assignment>> = None;
+    let mut env: Option<(&str, Vec<Assignment>)> = None;
     for (name, parse) in [
         ("env.sh", env_files::parse_sh as fn(&str) -> _),
         ("env.ps1", env_files::parse_ps1),
@@ -293,10 +318,10 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
     ] {
         if let Some(content) = text(&files, name).map_err(refuse)? {
             let assignments = parse(content).map_err(|e| refuse(e.sentence()))?;
-            env.get_or_insert(assignments);
+            env.get_or_insert((name, assignments));
         }
     }
-    let env = env.unwrap_or_default();
+    let (env_file, env) = env.unwrap_or_default();
     let env_value = |name: &str| {
         env.iter().rev().find(|a| a.name == name).map(|a| a.resolve(&request.directory)).filter(|v| !v.is_empty())
     };
@@ -305,21 +330,19 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
     let mut secrets = BTreeSet::new();
     let mut kube = None;
     if let Some(content) = text(&files, "kube.yml").map_err(refuse)? {
+        kubeconfig::check(content).map_err(refuse)?;
+        secrets.extend(kubeconfig::secrets(content));
         let config = kubeconfig::read(content);
-        secrets.extend(config.client_key_data.clone());
-        let references = kubeconfig::file_references(content);
-        if !references.is_empty() {
-            let rewritten = kubeconfig::rewrite_file_references(content, |path| {
-                let in_bundle = entry_path(path).ok().map(|c| c.join("/")).filter(|p| files.contains_key(p));
-                let by_name = || path.rsplit(['/', '\\']).next().filter(|n| files.contains_key(*n)).map(str::to_string);
-                in_bundle
-                    .or_else(by_name)
-                    .map(|p| env_files::join(directory, &p))
-                    .ok_or_else(|| format!("kube.yml refers to '{}', which is not in the bundle", shown(path)))
-            })
-            .map_err(refuse)?;
-            files.insert("kube.yml".into(), rewritten.into_bytes());
-        }
+        let rewritten = kubeconfig::rewrite_file_references(content, |path| {
+            let in_bundle = entry_path(path).ok().map(|c| c.join("/")).filter(|p| files.contains_key(p));
+            let by_name = || path.rsplit(['/', '\\']).next().filter(|n| files.contains_key(*n)).map(str::to_string);
+            in_bundle
+                .or_else(by_name)
+                .map(|p| env_files::join(directory, &p))
+                .ok_or_else(|| format!("kube.yml refers to '{}', which is not in the bundle", shown(path)))
+        })
+        .map_err(refuse)?;
+        files.insert("kube.yml".into(), rewritten.into_bytes());
         kube = Some(config);
     }
 
@@ -337,13 +360,11 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
     let certificate_pem = match ["cert.pem", "tls/kubernetes/cert.pem", "tls/docker/cert.pem"].iter().find_map(|f| files.get(*f)) {
         Some(pem) => pem.clone(),
         None => {
-            use base64::Engine;
             let data = kube.as_ref().and_then(|k| k.client_certificate_data.as_deref()).ok_or_else(|| {
                 refuse("it has no client certificate (cert.pem, or client-certificate-data in kube.yml)".into())
             })?;
-            base64::engine::general_purpose::STANDARD
-                .decode(data.trim())
-                .map_err(|_| refuse("the client-certificate-data of kube.yml is not base64".into()))?
+            certificate::base64_decode(data.trim())
+                .ok_or_else(|| refuse("the client-certificate-data of kube.yml is not base64".into()))?
         }
     };
     let validity = certificate::validity(&certificate_pem).map_err(|problem| refuse(format!("the client certificate {problem}")))?;
@@ -366,6 +387,11 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
     }
 
     let docker_host = env_value("DOCKER_HOST").or_else(|| endpoint("docker"));
+    // Every bundle's env file sets it: without, the file says something this task does not read.
+    if !env_file.is_empty() && env_value("DOCKER_HOST").is_none() {
+        let then = if docker_host.is_some() { "it is taken from meta.json" } else { "later docker steps do not reach MKE" };
+        warnings.push(format!("The bundle's {env_file} sets no DOCKER_HOST that this task can read; {then}."));
+    }
     if let Some(host) = docker_host.as_deref().filter(|h| !is_docker_host(h)) {
         return Err(refuse(format!("its DOCKER_HOST \"{}\" is not a tcp://, unix://, ssh:// or npipe:// address", shown(host))));
     }
@@ -396,8 +422,8 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
     let planned = files
         .into_iter()
         .map(|(path, contents)| {
-            let secret = path == "key.pem" || path.ends_with("/key.pem") || is_private_key(&contents)
-                || (path == "kube.yml" && kube.as_ref().is_some_and(|k| k.client_key_data.is_some()));
+            // kube.yml is a credential whatever it holds.
+            let secret = path == "key.pem" || path.ends_with("/key.pem") || path == "kube.yml" || is_private_key(&contents);
             PlannedFile { mode: if secret { 0o600 } else { 0o644 }, path, contents }
         })
         .collect();

@@ -1,11 +1,12 @@
 //! Reads a client bundle's `env.sh`, `env.cmd` and `env.ps1` without running them.
 //!
-//! Only assignments are read (`export NAME=value`, `set NAME=value`,
-//! `$Env:NAME = value`), and only values made of text and the bundle's own
-//! directory (`$PWD`, `${PWD}`, `$(pwd)`, `%~dp0`, the PowerShell path idioms).
-//! A value that needs a shell to evaluate is an error naming its line. The
-//! `if kubectl ...` blocks are skipped: sourcing them would rewrite the agent's
-//! `~/.kube/config`. Other lines are never executed, so they are not read.
+//! Only assignments are read (`export NAME=value` and the other assigning
+//! builtins, `set NAME=value`, `$Env:NAME = value`), and only values made of
+//! text and the bundle's own directory (`$PWD`, `${PWD}`, `$(pwd)`, `%~dp0`, the
+//! PowerShell path idioms). A value that needs a shell to evaluate is an error
+//! naming its line. The `if kubectl ...` blocks are not used: sourcing them
+//! would rewrite the agent's `~/.kube/config` (in `env.sh` their assignments are
+//! still checked). Other lines are never executed, so they are not read.
 
 use crate::log_safety::neutralise_logging_commands;
 
@@ -101,29 +102,116 @@ fn push_text(parts: &mut Vec<Part>, c: char) {
     }
 }
 
-/// `env.sh`: POSIX shell.
+/// The builtins that assign like `export` (`declare -x NAME=...` and so on).
+const SH_ASSIGNING: [&str; 5] = ["export", "readonly", "declare", "local", "typeset"];
+
+/// `NAME` and the value text of an assignment line (`export NAME=value`,
+/// `readonly`, `declare -x`, ..., or a bare `NAME=value`).
+fn sh_assignment(line: &str) -> Option<(&str, &str)> {
+    let mut rest = line;
+    if let Some((_, after)) = line.split_once([' ', '\t']).filter(|(first, _)| SH_ASSIGNING.contains(first)) {
+        rest = after.trim_start();
+        // Options such as `-x`, `-r`.
+        while rest.starts_with('-') {
+            rest = rest.split_once([' ', '\t'])?.1.trim_start();
+        }
+    }
+    let (name, value) = rest.split_once('=')?;
+    is_name(name).then_some((name, value))
+}
+
+/// What sh would see in one line of `env.sh`, as far as blocks go: how the
+/// line changes the depth of `if`/`case`/`for`/`while`/`until` blocks (their
+/// keywords count only where a command starts, not quoted, not in a comment,
+/// also several on one line), and whether an assignment starts anywhere but at
+/// the start of the line (`if ...; then export X=$(...); fi`). Quotes may span
+/// lines, so the open one is carried over.
+fn sh_line(line: &str, quote: &mut Option<char>) -> (isize, bool) {
+    let mut change = 0;
+    let mut assignment_inside = false;
+    let mut command_start = quote.is_none();
+    let mut first = true;
+    let mut word = String::new();
+    let mut literal = quote.is_some();
+    let mut chars = line.chars().chain(['\n']);
+    while let Some(c) = chars.next() {
+        if let Some(open) = *quote {
+            if c == open {
+                *quote = None;
+            } else if c == '\\' && open == '"' {
+                chars.next();
+            }
+            continue;
+        }
+        match c {
+            '\\' => {
+                chars.next();
+                literal = true;
+            }
+            '\'' | '"' => {
+                *quote = Some(c);
+                literal = true;
+            }
+            '#' if word.is_empty() && !literal => break,
+            c if c.is_whitespace() || ";&|()".contains(c) => {
+                if !word.is_empty() || literal {
+                    if command_start {
+                        let keyword = if literal { "" } else { word.as_str() };
+                        command_start = match keyword {
+                            "if" | "while" | "until" => {
+                                change += 1;
+                                true
+                            }
+                            "case" | "for" => {
+                                change += 1;
+                                false
+                            }
+                            "fi" | "esac" | "done" => {
+                                change -= 1;
+                                false
+                            }
+                            "then" | "do" | "else" | "elif" | "{" | "}" | "!" | "time" => true,
+                            _ => {
+                                assignment_inside |= !first
+                                    && (SH_ASSIGNING.contains(&word.as_str()) || sh_assignment(&word).is_some());
+                                false
+                            }
+                        };
+                    }
+                    first = false;
+                    word.clear();
+                    literal = false;
+                }
+                if c != ' ' && c != '\t' && c != '\n' {
+                    command_start = true;
+                    first = false;
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    (change, assignment_inside)
+}
+
+/// `env.sh`: POSIX shell. Assignments inside blocks are checked as well, so
+/// that nothing a shell would evaluate hides there, but only those outside are used.
 pub fn parse_sh(text: &str) -> Parsed {
     let mut out = Vec::new();
-    let mut depth = 0usize;
+    let mut depth = 0isize;
+    let mut quote = None;
     for (number, line) in lines(text) {
-        let trimmed = line.trim();
-        let first = trimmed.split_whitespace().next().unwrap_or("");
         let fail = |problem| EnvError { file: "env.sh", line: number, text: line.to_string(), problem };
-        match first {
-            "if" | "case" | "for" | "while" | "until" => depth += 1,
-            "fi" | "esac" | "done" => depth = depth.saturating_sub(1),
-            _ if depth > 0 || trimmed.is_empty() || trimmed.starts_with('#') => {}
-            _ => {
-                let assignment = trimmed.strip_prefix("export").filter(|r| r.starts_with([' ', '\t']))
-                    .map(str::trim_start).unwrap_or(trimmed);
-                let Some((name, value)) = assignment.split_once('=') else { continue };
-                if !is_name(name) {
-                    continue;
-                }
-                let value = sh_word(value).map_err(fail)?;
+        let (change, assignment_inside) = sh_line(line, &mut quote);
+        if assignment_inside {
+            return Err(fail(NEEDS_SHELL));
+        }
+        if let Some((name, value)) = sh_assignment(line.trim()) {
+            let value = sh_word(value).map_err(fail)?;
+            if depth == 0 {
                 out.push(Assignment { name: name.to_string(), value });
             }
         }
+        depth = (depth + change).max(0);
     }
     Ok(out)
 }
@@ -343,7 +431,7 @@ export DOCKER_HOST=tcp://ucp.example.com:443
 if kubectl >/dev/null 2>&1; then
     unset KUBECONFIG
     kubectl config set-cluster ucp_ucp.example.com:6443_azure-devops --server https://ucp.example.com:6443 --certificate-authority "$PWD/ca.pem" --embed-certs
-    export EVIL=$(touch /tmp/never)
+    export KUBE_ONLY=1
 fi
 export KUBECONFIG=$PWD/kube.yml
 
@@ -394,6 +482,46 @@ export KUBECONFIG=$PWD/kube.yml
             let error = parse_sh(&text).unwrap_err();
             assert_eq!((error.file, error.line), ("env.sh", 2), "{value}");
             assert!(error.sentence().starts_with("env.sh line 2 needs a shell to evaluate"), "{}", error.sentence());
+        }
+    }
+
+    #[test]
+    fn follows_blocks_opened_and_closed_on_one_line() {
+        let hostile = "if true; then echo hi; fi\nexport KUBECONFIG=$(curl evil)\n";
+        let error = parse_sh(hostile).unwrap_err();
+        assert_eq!((error.line, error.problem), (2, NEEDS_SHELL));
+        let text = "for i in 1 2; do echo $i; done\nwhile false; do :; done\ncase x in if) echo ;; esac\n\
+            if a; then if b; then c; fi; fi\nuntil true; do :; done; export DOCKER_TLS_VERIFY=1 2>/dev/null || true\n\
+            { echo; }\nexport DOCKER_HOST=tcp://h:443\n";
+        // The last line but one is refused (an assignment after a command); without it, all are followed.
+        assert_eq!(parse_sh(text).unwrap_err().line, 5);
+        let text = text.replace("; export DOCKER_TLS_VERIFY=1 2>/dev/null || true", "");
+        assert_eq!(resolved(&parse_sh(&text).unwrap(), "/d"), pairs(&[("DOCKER_HOST", "tcp://h:443")]));
+    }
+
+    #[test]
+    fn keywords_in_quotes_and_comments_open_no_block() {
+        for line in ["echo \"if\"", "echo 'x; if y'", "echo fi # if", "X='if'", "echo \\if", "echo \"\nif\n\"", "echo if", "test -f x && [ if ]"] {
+            let text = format!("{line}\nexport KUBECONFIG=$(curl evil)\n");
+            assert!(parse_sh(&text).is_err(), "{line}");
+        }
+    }
+
+    #[test]
+    fn every_assigning_builtin_is_read_and_checked_also_inside_blocks() {
+        for line in ["readonly X=$(id)", "declare -x X=$(id)", "local X=`id`", "typeset -r -x X=$(id)", "export -n X=$(id)"] {
+            let error = parse_sh(&format!("export DOCKER_TLS_VERIFY=1\n{line}\n")).unwrap_err();
+            assert_eq!((error.line, error.problem), (2, NEEDS_SHELL), "{line}");
+        }
+        let parsed = parse_sh("readonly DOCKER_HOST=tcp://h:443\ndeclare -x DOCKER_TLS_VERIFY=1\n").unwrap();
+        assert_eq!(resolved(&parsed, "/d"), pairs(&[("DOCKER_HOST", "tcp://h:443"), ("DOCKER_TLS_VERIFY", "1")]));
+        for (text, line) in [
+            ("if kubectl >/dev/null 2>&1; then\n    export EVIL=$(touch /tmp/never)\nfi\n", 2),
+            ("if kubectl >/dev/null 2>&1\nthen export EVIL=$(touch /tmp/never)\nfi\n", 2),
+            ("if true; then export EVIL=1; fi\n", 1),
+            ("true && KUBECONFIG=/tmp/x\n", 1),
+        ] {
+            assert_eq!(parse_sh(text).unwrap_err().line, line, "{text}");
         }
     }
 

@@ -17,8 +17,9 @@ where
     let request = serde_wasm_bindgen::from_value(request)
         .map_err(|e| JsError::new(&format!("Internal error: the task passed a malformed request to its core: {e}")))?;
     let answer = decide(request).map_err(|e| JsError::new(e.message()))?;
+    // JSON-compatible, except that bytes become a Uint8Array.
     answer
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible().serialize_bytes_as_arrays(false))
         .map_err(|e| JsError::new(&format!("Internal error: the core's answer could not be returned: {e}")))
 }
 
@@ -79,7 +80,14 @@ pub fn msr_login_post_job(request: JsValue) -> std::result::Result<JsValue, JsEr
     call(request, |r: crate::msr_login::PostJobRequest| Ok(crate::msr_login::post_job(&r)))
 }
 
-// Client bundles (MkeClientBundle, MkeHelmDeploy): the zip bytes come beside the request.
+// Client bundles (MkeClientBundle, MkeHelmDeploy): the file's stat is judged
+// before the shim reads it; then the zip bytes come beside the request.
+#[cfg(feature = "mke-client-bundle")]
+#[wasm_bindgen(js_name = admitBundle)]
+pub fn admit_bundle(request: JsValue) -> std::result::Result<JsValue, JsError> {
+    call(request, |r: crate::bundle::BundleRequest| crate::bundle::admit(&r))
+}
+
 #[cfg(feature = "mke-client-bundle")]
 #[wasm_bindgen(js_name = planBundle)]
 pub fn plan_bundle(request: JsValue, zip: &[u8]) -> std::result::Result<JsValue, JsError> {

@@ -151,7 +151,8 @@ test('without env.sh the variables come from env.ps1, and without both from env.
 test('the real kubectl reaches the cluster with the exported KUBECONFIG and ~/.kube/config stays untouched', async (t) => {
   if (!requireTool(t, 'kubectl')) return;
   const agentOwn = 'apiVersion: v1\nkind: Config\ncurrent-context: agent-own\n';
-  for (const options of [{}, { kubeconfigReferencesFiles: true }, { crlf: true }]) {
+  for (const options of [{}, { kubeconfigReferencesFiles: true }, { crlf: true }, { kubeconfigJson: true },
+    { kubeconfigJson: true, kubeconfigReferencesFiles: true }]) {
     const made = await bundle(options);
     const job = new Job();
     try {
@@ -213,6 +214,12 @@ const REFUSED = {
   commandSubstitution: /env\.sh line 4 needs a shell to evaluate \(`export DOCKER_HOST=\$\(touch /,
   loggingCommand: /its DOCKER_HOST "#\u200b#vso\[task\.prependpath\]\/tmp\/evil" is not a tcp:\/\/, unix:\/\/, ssh:\/\/ or npipe:\/\/ address/,
   noEnvNoKubeconfig: /neither an env file \(env\.sh, env\.ps1, env\.cmd\) nor kube\.yml/,
+  kubeconfigExec: /: kube\.yml asks kubectl to run a command \(users\[\]\.user\.exec\), which a client bundle never does\.$/,
+  kubeconfigAuthProvider: /kube\.yml asks kubectl to use an authentication plugin, which can run a command \(users\[\]\.user\.auth-provider\)/,
+  kubeconfigTokenFile: /kube\.yml asks kubectl to send a file of this agent as its token \(users\[\]\.user\.tokenFile\)/,
+  kubeconfigJsonFileOutside: /kube\.yml refers to '\/etc\/ssl\/private\/agent-key\.pem', which is not in the bundle/,
+  substitutionAfterOneLineIf: /env\.sh line 13 needs a shell to evaluate \(`export KUBECONFIG=\$\(touch /,
+  readonlySubstitution: /env\.sh line 4 needs a shell to evaluate \(`readonly DOCKER_HOST=\$\(touch /,
 };
 
 test('every hostile variant has an expectation', () => {
@@ -238,6 +245,37 @@ for (const [hostile, message] of Object.entries(REFUSED)) {
     });
   });
 }
+
+test('a JSON kube.yml is read like a YAML one, written 0600, and its key registered as a secret', async () => {
+  const made = await bundle({ kubeconfigJson: true });
+  await withStep(made.zip, {}, async (report) => {
+    assert.equal(report.result, 'Succeeded', report.message);
+    const kubeconfig = path.join(report.outputs.bundleDirectory, 'kube.yml');
+    assert.equal(report.outputs.kubernetesServer, serverUrl);
+    assert.equal(variable(report, 'KUBECONFIG'), kubeconfig);
+    assert.equal(fs.statSync(kubeconfig).mode & 0o777, 0o600);
+    assert.ok(report.secrets.includes(Buffer.from(made.key).toString('base64')), 'client-key-data is registered');
+    assertNoKeyMaterial(report, made);
+  });
+});
+
+test('a folder, a device or a huge file as the bundle is refused from its stat, before it is read', async () => {
+  const huge = path.join(fixtures, 'huge.zip');
+  // Sparse: 100 MiB that take no space; reading it would still take 100 MiB of memory.
+  fs.closeSync(fs.openSync(huge, 'w'));
+  fs.truncateSync(huge, 100 * 1024 * 1024);
+  for (const [zip, message] of [
+    [fixtures, "Input 'bundle': refused the client bundle: it is a folder, a device or a pipe, not a zip file."],
+    ['/dev/null', "Input 'bundle': refused the client bundle: it is a folder, a device or a pipe, not a zip file."],
+    [huge, "Input 'bundle': refused the client bundle: the file has 104857600 bytes, more than the 64 MiB a client bundle zip can have."],
+  ]) {
+    await withStep(zip, {}, async (report, job) => {
+      assert.equal(report.result, 'Failed');
+      assert.equal(report.message, message);
+      assert.deepEqual(job.leftInTemp(), []);
+    });
+  }
+});
 
 test('an expired certificate fails naming the date', async () => {
   const made = await bundle({ validityDays: -2 });

@@ -288,6 +288,20 @@ test('a hostile bundle fails the step before helm deploys anything, leaving noth
   assert.deepEqual(job.leftInTemp(), ['kubeconfig-secure-file']);
 });
 
+test('a bundle whose kube.yml runs a command (exec credential plugin) fails before helm is run', async (t) => {
+  if (!requireTool(t, 'openssl')) return;
+  const { job, helm, env } = setUp(t, 3);
+  const marker = path.join(job.root, 'exec-ran');
+  const bundle = await makeBundle(path.join(job.root, 'bundle-src'), { hostile: 'kubeconfigExec', marker });
+  const report = await job.step('MkeHelmDeploy', { env, inputs: { ...BASE_INPUTS, bundle: bundle.zip } });
+  assert.equal(report.result, 'Failed');
+  assert.equal(report.message, "Input 'bundle': refused the client bundle: kube.yml asks kubectl to run a command "
+    + '(users[].user.exec), which a client bundle never does.');
+  assert.deepEqual(helm.calls(), []);
+  assert.ok(!fs.existsSync(marker), 'the exec command never ran');
+  assert.deepEqual(job.leftInTemp(), ['kubeconfig-secure-file']);
+});
+
 test('a bundle without kube.yml (UCP 2.x) fails naming the input, and its files are removed', async (t) => {
   if (!requireTool(t, 'openssl')) return;
   const { job, helm, env } = setUp(t, 3);

@@ -19,6 +19,8 @@ pub fn request() -> BundleRequest {
         expiry_warning_days: 14,
         now_epoch_seconds: 0,
         given: true,
+        size: 0,
+        regular_file: true,
     }
 }
 
@@ -52,7 +54,7 @@ pub fn check_plan(zip: &[u8]) -> Option<BundlePlan> {
         assert_eq!(entry_path(path).map(|c| c.join("/")).as_ref(), Ok(path), "a planned path leaves the bundle");
     }
     for file in &plan.files {
-        if file.path.ends_with("key.pem") {
+        if file.path.ends_with("key.pem") || file.path == "kube.yml" {
             assert_eq!(file.mode, 0o600, "{} is readable by others", file.path);
         }
     }

@@ -78,6 +78,8 @@ fn request() -> BundleRequest {
         expiry_warning_days: 14,
         now_epoch_seconds: BEFORE_EXPIRY,
         given: true,
+        size: 4096,
+        regular_file: true,
     }
 }
 
@@ -375,6 +377,94 @@ fn docker_host_and_compose_tls_version_must_be_what_docker_reads() {
         let error = with_env(env).unwrap_err().to_string();
         assert!(error.starts_with("Input 'bundle': refused the client bundle: ") && error.contains(problem), "{error}");
     }
+}
+
+#[test]
+fn a_folder_a_device_or_a_huge_file_is_refused_before_it_is_read() {
+    assert_eq!(admit(&request()), Ok(()));
+    assert_eq!(
+        admit(&BundleRequest { regular_file: false, ..request() }).unwrap_err().to_string(),
+        "Input 'bundle': refused the client bundle: it is a folder, a device or a pipe, not a zip file."
+    );
+    assert_eq!(
+        admit(&BundleRequest { size: MAX_ZIP_BYTES + 1, ..request() }).unwrap_err().to_string(),
+        "Input 'bundle': refused the client bundle: the file has 67108865 bytes, more than the 64 MiB a client bundle zip can have."
+    );
+    assert_eq!(admit(&BundleRequest { size: MAX_ZIP_BYTES, ..request() }), Ok(()));
+    assert!(admit(&BundleRequest { given: false, ..request() }).unwrap_err().to_string().contains("a value is required"));
+    // The plan counts the bytes it was given, whatever the stat said.
+    let zip = zip_owned(&ucp32());
+    assert!(plan(&BundleRequest { regular_file: false, ..request() }, &zip).unwrap_err().to_string().contains("not a zip file"));
+    let huge = vec![0u8; MAX_ZIP_BYTES as usize + 1];
+    assert!(refused(&huge).contains("the file has 67108865 bytes, more than the 64 MiB"));
+}
+
+fn with_kube(kube: &str) -> Vec<u8> {
+    let mut entries = without(ucp32(), &["kube.yml"]);
+    entries.push(("kube.yml".into(), kube.as_bytes().to_vec()));
+    zip_owned(&entries)
+}
+
+#[test]
+fn a_kubeconfig_that_runs_a_command_or_sends_a_file_is_refused() {
+    let exec = kube_yml().replace(
+        "    client-key-data:",
+        "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: sh\n      args: [-c, touch /tmp/marker]\n    client-key-data:",
+    );
+    assert_eq!(
+        refused(&with_kube(&exec)),
+        "Input 'bundle': refused the client bundle: kube.yml asks kubectl to run a command (users[].user.exec), \
+         which a client bundle never does."
+    );
+    let token_file = kube_yml().replace("    client-key-data:", "    tokenFile: /home/agent/.ssh/id_rsa\n    client-key-data:");
+    assert!(refused(&with_kube(&token_file)).contains("kube.yml asks kubectl to send a file of this agent as its token (users[].user.tokenFile)"));
+    let auth_provider = kube_yml().replace("    client-key-data:", "    auth-provider:\n      name: gcp\n      config:\n        cmd-path: /bin/sh\n    client-key-data:");
+    assert!(refused(&with_kube(&auth_provider)).contains("(users[].user.auth-provider)"));
+    let flow_file = format!("{}users: [{{name: v, user: {{client-key: /etc/ssl/private/agent.pem}}}}]\n", kube_yml().split("users:").next().unwrap());
+    assert!(refused(&with_kube(&flow_file)).contains("kube.yml refers to '/etc/ssl/private/agent.pem', which is not in the bundle"));
+}
+
+#[test]
+fn a_json_kubeconfig_is_read_and_every_kubeconfig_is_private() {
+    use base64::Engine;
+    let b64 = |t: &str| base64::engine::general_purpose::STANDARD.encode(t);
+    let json = format!(
+        r#"{{"kind":"Config","apiVersion":"v1","clusters":[{{"name":"c","cluster":{{"server":"https://ucp.example.com:6443","certificate-authority":"ca.pem"}}}}],"users":[{{"name":"u","user":{{"client-certificate-data":"{}","client-key-data":"{}"}}}},{{"name":"other","user":{{"token":"other-token"}}}}],"contexts":[{{"name":"ctx","context":{{"cluster":"c","user":"u"}}}}],"current-context":"ctx"}}"#,
+        b64(CERT),
+        b64(KEY)
+    );
+    let planned = plan(&request(), &with_kube(&json)).unwrap();
+    assert_eq!(planned.kubernetes_server.as_deref(), Some("https://ucp.example.com:6443"));
+    assert!(planned.secrets.contains(&b64(KEY)) && planned.secrets.contains(&"other-token".to_string()));
+    let written = planned.files.iter().find(|f| f.path == "kube.yml").unwrap();
+    assert_eq!(written.mode, 0o600);
+    let rewritten: serde_json::Value = serde_json::from_slice(&written.contents).unwrap();
+    assert_eq!(rewritten["clusters"][0]["cluster"]["certificate-authority"], "/agent/_temp/mke-bundle-Ab12/ca.pem");
+    // Without any key in it, kube.yml is still the cluster's credentials file.
+    let no_key = kube_yml().replace("    client-key-data:", "    x-unused:");
+    let plan = plan(&request(), &with_kube(&no_key)).unwrap();
+    assert_eq!(plan.files.iter().find(|f| f.path == "kube.yml").unwrap().mode, 0o600);
+}
+
+#[test]
+fn an_env_file_without_docker_host_gives_a_warning() {
+    let with_env = |env: &str, meta: bool| {
+        let mut entries = without(ucp32(), &["env.sh", "meta.json"]);
+        entries.push(("env.sh".into(), env.as_bytes().to_vec()));
+        if meta {
+            entries.push(("meta.json".into(), br#"{"Endpoints":{"docker":{"Host":"tcp://meta:443"}}}"#.to_vec()));
+        }
+        plan(&request(), &zip_owned(&entries)).unwrap().warnings
+    };
+    assert_eq!(
+        with_env("export DOCKER_TLS_VERIFY=1\n", false),
+        ["The bundle's env.sh sets no DOCKER_HOST that this task can read; later docker steps do not reach MKE."]
+    );
+    assert_eq!(
+        with_env("if true; then\n  export DOCKER_HOST=tcp://h:443\nfi\n", true),
+        ["The bundle's env.sh sets no DOCKER_HOST that this task can read; it is taken from meta.json."]
+    );
+    assert!(with_env(ENV_SH, false).is_empty());
 }
 
 proptest! {

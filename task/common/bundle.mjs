@@ -14,7 +14,8 @@
 //           DOCKER_* / COMPOSE_TLS_VERSION / KUBECONFIG values pointing into `directory`.
 // Throws one sentence naming the input (hostile or broken archive, expired certificate,
 // unreadable file) before anything is written; the workspace then removes the directory.
-// The core (src/bundle.rs) decides every file and mode; this only reads the zip and
+// The core (src/bundle.rs) decides every file and mode, and whether the path may be read
+// at all (from its stat: size, regular file); this only stats and reads the zip and
 // writes what it is told into the fresh 0700 workspace directory, after registering the
 // private key material as secrets. It prints nothing but the expiry warning.
 //
@@ -26,20 +27,34 @@ import path from 'node:path';
 import { agentTempDirectory, core, log, registerSecret, tl } from './runtime.mjs';
 
 export async function extractBundle(workspace, zipPath, { keep = false, inputName = 'bundle', expiryWarningDays = 14 } = {}) {
-  let zip = null;
+  const cannotRead = (error) => new Error(`Input '${inputName}': cannot read ${zipPath} (${error.code || error.message}).`);
+  // Loaded on first use: MkeHelmDeploy compiles the bundle core only when it has a bundle.
+  const { admitBundle, planBundle } = await import('../../build/wasm/mke_client_bundle.js');
+  const request = {
+    inputName, directory: '', expiryWarningDays, nowEpochSeconds: Math.floor(Date.now() / 1000),
+    given: Boolean(zipPath), size: 0, regularFile: false,
+  };
+  if (zipPath) {
+    try {
+      const stat = fs.statSync(zipPath);
+      request.size = stat.size;
+      request.regularFile = stat.isFile();
+    } catch (error) {
+      throw cannotRead(error);
+    }
+  }
+  // The core judges the stat first: a folder, a device or a huge file is never read.
+  admitBundle(request);
+  let zip = new Uint8Array();
   if (zipPath) {
     try {
       zip = fs.readFileSync(zipPath);
     } catch (error) {
-      throw new Error(`Input '${inputName}': cannot read ${zipPath} (${error.code || error.message}).`);
+      throw cannotRead(error);
     }
   }
   const directory = workspace.directory('mke-bundle', { keep });
-  // Loaded on first use: MkeHelmDeploy compiles the bundle core only when it has a bundle.
-  const { planBundle } = await import('../../build/wasm/mke_client_bundle.js');
-  const plan = planBundle({
-    inputName, directory, expiryWarningDays, nowEpochSeconds: Math.floor(Date.now() / 1000), given: zip !== null,
-  }, zip ?? new Uint8Array());
+  const plan = planBundle({ ...request, directory }, zip);
   for (const secret of plan.secrets) registerSecret(secret);
   const writing = (entry, write) => {
     try {
@@ -51,7 +66,7 @@ export async function extractBundle(workspace, zipPath, { keep = false, inputNam
   for (const dir of plan.directories) writing(dir, (target) => fs.mkdirSync(target, { mode: 0o700 }));
   for (const file of plan.files) {
     // 'wx': never follow or replace something already there.
-    writing(file.path, (target) => fs.writeFileSync(target, Buffer.from(file.contentsBase64, 'base64'), {
+    writing(file.path, (target) => fs.writeFileSync(target, file.contents, {
       mode: file.mode, flag: 'wx',
     }));
   }

@@ -20,11 +20,13 @@
 //                       or validityDays (negative: expired that many days ago)
 //         kubeconfigReferencesFiles  true: kube.yml names ca.pem/cert.pem/key.pem instead
 //                       of embedding their data
+//         kubeconfigJson  true: kube.yml is JSON (what `kubectl config view --raw -o json` writes)
 //         ca           a makeCa() result (default: a fresh CA in dir)
 //         envSh        replaces env.sh's text (e.g. with `$(touch /tmp/marker)`)
 //         omit         names of files to leave out (e.g. ['env.sh'] for a bundle read from env.ps1)
 //         hostile      one of HOSTILE (below): the bundle is made realistic, then spoiled
-//         marker       the file a `commandSubstitution` bundle would create if executed
+//         marker       the file a `commandSubstitution` (or `kubeconfigExec`, ...) bundle would
+//                       create if executed
 //       bundle: { zip (path), bytes (Buffer), dir, ca, files ({name: Buffer|string}),
 //                 key (PEM text), keyBase64Lines (the key's base64 lines: must never be logged),
 //                 notAfter (Date), dockerHost, kubernetesServer, user, generation, contextName }
@@ -37,6 +39,8 @@ import JSZip from 'jszip';
 export const HOSTILE = [
   'notAZip', 'corrupt', 'zipSlip', 'absolutePath', 'driveLetter', 'symlink', 'zipBomb',
   'lyingZipBomb', 'tooLarge', 'tooManyEntries', 'commandSubstitution', 'loggingCommand', 'noEnvNoKubeconfig',
+  'kubeconfigExec', 'kubeconfigAuthProvider', 'kubeconfigTokenFile', 'kubeconfigJsonFileOutside',
+  'substitutionAfterOneLineIf', 'readonlySubstitution',
 ];
 
 const DAY = 24 * 3600 * 1000;
@@ -161,6 +165,20 @@ function envPs1({ generation, dockerHost, kubernetesServer, contextName, user })
   return lines.join('\n');
 }
 
+/** kube.yml as JSON, the way kubectl writes it (`-o json`, four-space indent). */
+function kubeJson({ kubernetesServer, contextName, caPem, certPem, keyPem, referencesFiles }) {
+  const cluster = referencesFiles ? { 'certificate-authority': 'ca.pem' } : { 'certificate-authority-data': b64(caPem) };
+  const user = referencesFiles ? { 'client-certificate': 'cert.pem', 'client-key': 'key.pem' }
+    : { 'client-certificate-data': b64(certPem), 'client-key-data': b64(keyPem) };
+  return `${JSON.stringify({
+    kind: 'Config', apiVersion: 'v1', preferences: {},
+    clusters: [{ name: contextName, cluster: { server: kubernetesServer, ...cluster } }],
+    users: [{ name: contextName, user }],
+    contexts: [{ name: contextName, context: { cluster: contextName, user: contextName } }],
+    'current-context': contextName,
+  }, null, 4)}\n`;
+}
+
 function kubeYml({ kubernetesServer, contextName, caPem, certPem, keyPem, referencesFiles }) {
   const cluster = referencesFiles ? '    certificate-authority: ca.pem' : `    certificate-authority-data: ${b64(caPem)}`;
   const credentials = referencesFiles
@@ -207,8 +225,8 @@ export async function makeBundle(dir, options = {}) {
     'env.sh': options.envSh ?? envSh(facts), 'env.cmd': envCmd(facts), 'env.ps1': envPs1(facts),
   };
   if (generation === '3.x' || generation === '3.2') {
-    files['kube.yml'] = kubeYml({ kubernetesServer, contextName, caPem: ca.certPem, certPem, keyPem,
-      referencesFiles: options.kubeconfigReferencesFiles });
+    files['kube.yml'] = (options.kubeconfigJson ? kubeJson : kubeYml)({ kubernetesServer, contextName, caPem: ca.certPem,
+      certPem, keyPem, referencesFiles: options.kubeconfigReferencesFiles });
   }
   if (generation === '3.2') {
     files['meta.json'] = JSON.stringify({
@@ -310,6 +328,31 @@ async function spoil(files, options, bundle) {
     case 'loggingCommand':
       // A value that would put a directory on the agent's PATH if it reached the log as it is.
       return zipOf({ ...files, 'env.sh': files['env.sh'].replace(/export DOCKER_HOST=.*/, "export DOCKER_HOST='##vso[task.prependpath]/tmp/evil'") });
+    case 'kubeconfigExec':
+      // A credential plugin: kubectl (and helm) would run it for every request.
+      bundle.marker = marker;
+      return zipOf({ ...files, 'kube.yml': files['kube.yml'].replace(/^  user:\n/m, ['  user:', '    exec:',
+        '      apiVersion: client.authentication.k8s.io/v1', '      command: sh', `      args: ["-c", "touch ${marker}"]`,
+        '      interactiveMode: Never', ''].join('\n')) });
+    case 'kubeconfigAuthProvider':
+      bundle.marker = marker;
+      return zipOf({ ...files, 'kube.yml': files['kube.yml'].replace(/^  user:\n/m, ['  user:', '    auth-provider:',
+        '      name: gcp', '      config:', '        cmd-path: /bin/sh', `        cmd-args: -c 'touch ${marker}'`, ''].join('\n')) });
+    case 'kubeconfigTokenFile':
+      // kubectl would send the file's contents to the (bundle's) server as a bearer token.
+      return zipOf({ ...files, 'kube.yml': files['kube.yml'].replace(/^  user:\n/m, '  user:\n    tokenFile: /etc/hostname\n') });
+    case 'kubeconfigJsonFileOutside': {
+      const kube = JSON.parse(kubeJson({ ...bundle, caPem: files['ca.pem'], certPem: files['cert.pem'], keyPem: files['key.pem'] }));
+      kube.users[0].user = { 'client-certificate': 'cert.pem', 'client-key': '/etc/ssl/private/agent-key.pem' };
+      return zipOf({ ...files, 'kube.yml': JSON.stringify(kube) });
+    }
+    case 'substitutionAfterOneLineIf':
+      bundle.marker = marker;
+      return zipOf({ ...files, 'env.sh': files['env.sh'].replace(/export KUBECONFIG=.*/,
+        `if [ -n "$PWD" ]; then echo ready; fi\nexport KUBECONFIG=$(touch ${marker})`) });
+    case 'readonlySubstitution':
+      bundle.marker = marker;
+      return zipOf({ ...files, 'env.sh': files['env.sh'].replace(/export DOCKER_HOST=.*/, `readonly DOCKER_HOST=$(touch ${marker})`) });
     case 'noEnvNoKubeconfig': {
       const rest = { ...files };
       for (const name of ['env.sh', 'env.cmd', 'env.ps1', 'kube.yml']) delete rest[name];
