@@ -161,7 +161,7 @@ for (const entries of [10, 50, 256]) {
   fs.writeFileSync(zipFile, bytes);
   const request = {
     inputName: 'bundle', directory: path.join(work, 'x'), expiryWarningDays: 14,
-    nowEpochSeconds: Math.floor(Date.now() / 1000), given: true,
+    nowEpochSeconds: Math.floor(Date.now() / 1000), given: true, size: bytes.length, regularFile: true,
   };
   const core = timeInProcess(() => bundleCore.planBundle(request, bytes));
   const unzipTimes = [];
