@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
     let (registry, existing) = text.split_once('\n').unwrap_or(("msr.example.com", &text));
     let auth = "bmV3OnRva2Vu";
     for auth in [Some(auth), None] {
-        let created = json(&create(Some(existing), None, registry, auth).contents);
+        let created = json(&create(Some(existing), "/home/agent/.docker/config.json", None, registry, auth).contents);
         if let Some(auth) = auth {
             assert_eq!(created["auths"][registry]["auth"], auth);
         }

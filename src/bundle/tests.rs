@@ -380,6 +380,16 @@ fn docker_host_and_compose_tls_version_must_be_what_docker_reads() {
 }
 
 #[test]
+fn a_docker_host_from_meta_json_is_checked_too() {
+    // Found by the meta_json fuzz target: valid JSON whose docker endpoint is no address.
+    let mut entries = without(ucp32(), &["env.sh", "meta.json"]);
+    entries.push(("env.sh".into(), b"export DOCKER_TLS_VERIFY=1\n".to_vec()));
+    entries.push(("meta.json".into(), br#"{"Endpoints":{"docker":{"Host":"tcp:/https://ucp.example.com:6443"}}}"#.to_vec()));
+    let error = plan(&request(), &zip_owned(&entries)).unwrap_err().to_string();
+    assert!(error.contains("its DOCKER_HOST \"tcp:/https://ucp.example.com:6443\" is not a tcp://"), "{error}");
+}
+
+#[test]
 fn a_folder_a_device_or_a_huge_file_is_refused_before_it_is_read() {
     assert_eq!(admit(&request()), Ok(()));
     assert_eq!(
