@@ -20,18 +20,24 @@ async function main(workspace) {
   prepared.warnings.forEach((w) => tl.warning(w));
   const { source, path: credentialsPath } = prepared.credentials;
 
+  // `helm version` reads no credentials: it runs while the bundle is extracted.
+  const probing = (async () => {
+    let answer;
+    for (const argv of prepared.versionProbes) {
+      answer = await runTool(argv, { silent: true, startFailure: true });
+      if (answer.code === 0 || answer.startFailure) break;
+    }
+    return answer;
+  })();
+  probing.catch(() => {}); // awaited below, unless the extraction fails first
+
   let kubeconfig = credentialsPath;
   if (source === 'bundle') {
     const bundle = await extractBundle(workspace, credentialsPath, { keep: false, inputName: 'bundle' });
     tl.setTaskVariable(BUNDLE_DIRECTORY, bundle.directory);
     kubeconfig = bundle.kubeconfig;
   }
-
-  let version;
-  for (const argv of prepared.versionProbes) {
-    version = await runTool(argv, { silent: true, startFailure: true });
-    if (version.code === 0 || version.startFailure) break;
-  }
+  const version = await probing;
   const plan = core.helmPlan({
     inputs, buildInfo: info, source, kubeconfig,
     kubeconfigExists: kubeconfig !== null && fs.existsSync(kubeconfig),
