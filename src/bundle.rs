@@ -69,7 +69,7 @@ pub struct BundlePlan {
     /// Relative directories to create (0700), parents first.
     pub directories: Vec<String>,
     pub files: Vec<PlannedFile>,
-    /// Private key material, to register before anything is printed.
+    /// Private keys and the kubeconfig's tokens and passwords, to register before anything is printed.
     pub secrets: Vec<String>,
     pub warnings: Vec<String>,
     /// DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, COMPOSE_TLS_VERSION, KUBECONFIG as the bundle has them.
@@ -386,9 +386,11 @@ pub fn plan(request: &BundleRequest, zip: &[u8]) -> Result<BundlePlan> {
         ));
     }
 
-    let docker_host = env_value("DOCKER_HOST").or_else(|| endpoint("docker"));
+    let env_docker_host = env_value("DOCKER_HOST");
     // Every bundle's env file sets it: without, the file says something this task does not read.
-    if !env_file.is_empty() && env_value("DOCKER_HOST").is_none() {
+    let env_file_lacks_docker_host = !env_file.is_empty() && env_docker_host.is_none();
+    let docker_host = env_docker_host.or_else(|| endpoint("docker"));
+    if env_file_lacks_docker_host {
         let then = if docker_host.is_some() { "it is taken from meta.json" } else { "later docker steps do not reach MKE" };
         warnings.push(format!("The bundle's {env_file} sets no DOCKER_HOST that this task can read; {then}."));
     }

@@ -17,7 +17,7 @@
 // The core (src/bundle.rs) decides every file and mode, and whether the path may be read
 // at all (from its stat: size, regular file); this only stats and reads the zip and
 // writes what it is told into the fresh 0700 workspace directory, after registering the
-// private key material as secrets. It prints nothing but the expiry warning.
+// bundle's secrets (private keys, kubeconfig tokens and passwords). It prints nothing but the expiry warning.
 //
 // removeBundleDirectory(recorded) — for post-job steps: removes a directory recorded in a
 //   task variable, only when the core agrees it is strictly inside Agent.TempDirectory
@@ -44,14 +44,12 @@ export async function extractBundle(workspace, zipPath, { keep = false, inputNam
     }
   }
   // The core judges the stat first: a folder, a device or a huge file is never read.
-  admitBundle(request);
-  let zip = new Uint8Array();
-  if (zipPath) {
-    try {
-      zip = fs.readFileSync(zipPath);
-    } catch (error) {
-      throw cannotRead(error);
-    }
+  admitBundle(request); // also refuses an empty input
+  let zip;
+  try {
+    zip = fs.readFileSync(zipPath);
+  } catch (error) {
+    throw cannotRead(error);
   }
   const directory = workspace.directory('mke-bundle', { keep });
   const plan = planBundle({ ...request, directory }, zip);
