@@ -11,7 +11,8 @@ pub enum Target {
     /// `DOCKER_CONFIG` already names a directory of this job: add to its file.
     Merge { directory: String },
     /// Create a fresh directory; `carry_from` is the user's own config file,
-    /// read only to keep its credential helpers.
+    /// read (never written) for what `create` carries over: its other `auths`
+    /// entries, credential helpers, proxies and plugin folders.
     Create { carry_from: String },
 }
 

@@ -93,9 +93,7 @@ pub fn pipeline_labels(info: &PipelineInfo) -> Labels {
 /// `https://contoso.visualstudio.com/` → `com.visualstudio.contoso`: the URI's
 /// host (no user, no port, lower case) with its labels in reverse order.
 fn reversed_host(uri: &str) -> Option<String> {
-    let (_, rest) = uri.trim().split_once("://")?;
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let host_port = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let (_, host_port, _) = split_authority(uri.trim())?;
     let host = match host_port.strip_prefix('[') {
         Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
         None => host_port.split(':').next().unwrap_or(""),
@@ -138,11 +136,18 @@ pub fn merge(sets: impl IntoIterator<Item = Labels>) -> Labels {
 /// `https://user:token@host/path` → `https://host/path`: credentials never go into an image.
 pub fn without_userinfo(uri: &str) -> String {
     let uri = uri.trim();
-    let Some((scheme, rest)) = uri.split_once("://") else { return uri.to_string() };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let Some((scheme, host, tail)) = split_authority(uri) else { return uri.to_string() };
     format!("{scheme}://{host}{tail}")
+}
+
+/// `scheme://user@host:port/path?q#f` → (`scheme`, `host:port`, `/path?q#f`):
+/// the authority ends at the first `/`, `?` or `#`, and its user info (up to
+/// the last `@`) is dropped.
+fn split_authority(uri: &str) -> Option<(&str, &str, &str)> {
+    let (scheme, rest) = uri.split_once("://")?;
+    let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    Some((scheme, host, tail))
 }
 
 /// RFC 3339 UTC, seconds precision: `2026-12-03T19:40:53Z`.

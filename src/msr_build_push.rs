@@ -77,8 +77,11 @@ pub fn source(request: SourceRequest) -> Result<Source> {
         .raw("buildArgs")
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.contains('='))
-        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .filter_map(|line| match build_arg_line(line) {
+            (name, None) => Some(name.to_string()),
+            (_, Some(_)) => None,
+        })
         .collect();
     Ok(Source { dockerfile, context, auth_file, environment_build_args })
 }
@@ -328,15 +331,22 @@ fn check_target(analysis: &Analysis, target: &str) -> Result<usize> {
 const BUILD_ARG_LITERALLY: &str = "; to pass a value with {{ as it is, write the name alone in buildArgs and \
      set the value in the step's env:, or pass --build-arg in arguments";
 
+/// A trimmed `buildArgs` line: `KEY=VALUE` → (`KEY`, Some(raw `VALUE`)), both
+/// trimmed; `KEY` alone (its value comes from the environment) → (`KEY`, None).
+fn build_arg_line(line: &str) -> (&str, Option<&str>) {
+    match line.split_once('=') {
+        Some((name, value)) => (name.trim(), Some(value.trim())),
+        None => (line, None),
+    }
+}
+
 /// `KEY=VALUE` lines (templates in VALUE) and `KEY` lines (from the environment).
 fn user_build_args(text: &str, tokens: &Tokens) -> Result<Vec<BuildArg>> {
     let mut args: Vec<BuildArg> = Vec::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (name, value) = match line.split_once('=') {
-            Some((name, value)) => {
-                (name.trim(), Some(tokens.expand_with_hint("buildArgs", value.trim(), BUILD_ARG_LITERALLY)?.text))
-            }
-            None => (line, None),
+        let (name, value) = match build_arg_line(line) {
+            (name, Some(value)) => (name, Some(tokens.expand_with_hint("buildArgs", value, BUILD_ARG_LITERALLY)?.text)),
+            (name, None) => (name, None),
         };
         let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');

@@ -421,13 +421,13 @@ fn challenge_request(credentials: &Credentials, outcome: &Outcome) -> Result<Nex
 fn token_request(credentials: &Credentials, bearer: &Challenge) -> Result<Next> {
     let realm = bearer.params["realm"].trim();
     // Basic credentials go only to an HTTPS service that is a plain URL.
-    let Some(rest) = strip_prefix_ignore_case(realm, "https://") else {
+    if strip_prefix_ignore_case(realm, "https://").is_none() {
         return Err(TaskError::other(format!(
             "MSR at {} sent its token service as \"{realm}\", which is not an HTTPS address; the task does not send credentials there",
             credentials.registry
         )));
-    };
-    if !valid_realm(rest) {
+    }
+    if !valid_realm(realm) {
         return Err(TaskError::other(format!(
             "MSR at {} sent an invalid token service address \"{realm}\" (expected https://host[:port]/path); the task does not send credentials there",
             credentials.registry
@@ -457,11 +457,11 @@ fn token_request(credentials: &Credentials, bearer: &Challenge) -> Result<Next> 
     })
 }
 
-/// A realm after `https://`: a valid host, an optional port 1-65535, no user
+/// An `https://` realm: after the scheme, a valid host, an optional port 1-65535, no user
 /// info, then an optional path and query without spaces, controls or `#`.
-fn valid_realm(rest: &str) -> bool {
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
+fn valid_realm(realm: &str) -> bool {
+    let authority = authority(realm);
+    let tail = &realm["https://".len() + authority.len()..];
     let host_ok = split_port(authority).is_some_and(|(host, port)| valid_host(host) && port.is_none_or(valid_port));
     host_ok && !tail.chars().any(|c| c.is_whitespace() || c.is_control() || c == '#')
 }

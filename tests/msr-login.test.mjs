@@ -247,19 +247,19 @@ describe('MsrLogin against a Basic (htpasswd) registry', () => {
     if (!ready(t)) return;
     // The registry's name resolves only here, as on an agent that reaches MSR only through its proxy.
     const { server: proxy, tunnels } = tunnelProxy([PROXY_ONLY_HOST]);
-    await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const job = trustingJob({ secrets, variables: { 'Agent.ProxyUrl': `http://127.0.0.1:${proxy.address().port}` } });
-    try {
-      const registry = `${PROXY_ONLY_HOST}:${basic.port}`;
-      const report = await job.step('MsrLogin', { inputs: inputs(registry) });
-      assert.equal(report.result, 'Succeeded', report.message);
-      assert.deepEqual(tunnels, [registry, registry]);
-      assert.match(report.stdout, new RegExp(`MSR at ${registry} accepted the credentials`));
-      assertNoLeak(report);
-    } finally {
-      job.dispose();
-      proxy.close();
-    }
+    await withServer(proxy, async (proxyHost) => {
+      const job = trustingJob({ secrets, variables: { 'Agent.ProxyUrl': `http://${proxyHost}` } });
+      try {
+        const registry = `${PROXY_ONLY_HOST}:${basic.port}`;
+        const report = await job.step('MsrLogin', { inputs: inputs(registry) });
+        assert.equal(report.result, 'Succeeded', report.message);
+        assert.deepEqual(tunnels, [registry, registry]);
+        assert.match(report.stdout, new RegExp(`MSR at ${registry} accepted the credentials`));
+        assertNoLeak(report);
+      } finally {
+        job.dispose();
+      }
+    });
   });
 
   test('keeps the user\'s other logins, credential helpers, proxies and plugins but never writes to the user\'s own config', async (t) => {

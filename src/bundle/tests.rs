@@ -91,6 +91,14 @@ fn without(entries: Vec<(String, Vec<u8>)>, names: &[&str]) -> Vec<(String, Vec<
     entries.into_iter().filter(|(n, _)| !names.contains(&n.as_str())).collect()
 }
 
+/// `ucp32()` with these entries instead of its own of the same names (added at the end, in order).
+fn replacing(replaced: &[(&str, &[u8])]) -> Vec<(String, Vec<u8>)> {
+    let names: Vec<&str> = replaced.iter().map(|(name, _)| *name).collect();
+    let mut entries = without(ucp32(), &names);
+    entries.extend(replaced.iter().map(|(name, bytes)| (name.to_string(), bytes.to_vec())));
+    entries
+}
+
 #[test]
 fn plans_a_ucp_32_bundle() {
     let plan = plan(&request(), &zip_owned(&ucp32())).unwrap();
@@ -185,17 +193,14 @@ fn a_bundle_zipped_again_on_macos_is_read_without_the_finder_metadata() {
 fn kubeconfig_file_references_point_into_the_bundle() {
     let kube = "clusters:\n- cluster:\n    certificate-authority: ca.pem\n    server: https://h:6443\n  name: c\n\
         users:\n- name: u\n  user:\n    client-certificate: /Users/someone/bundle/cert.pem\n    client-key: ./key.pem\n";
-    let mut entries = without(ucp32(), &["kube.yml"]);
-    entries.push(("kube.yml".into(), kube.as_bytes().to_vec()));
-    let plan = plan(&request(), &zip_owned(&entries)).unwrap();
+    let plan = plan(&request(), &with_kube(kube)).unwrap();
     let written = plan.files.iter().find(|f| f.path == "kube.yml").unwrap();
     let text = String::from_utf8(written.contents.clone()).unwrap();
     assert!(text.contains("certificate-authority: \"/agent/_temp/mke-bundle-Ab12/ca.pem\""), "{text}");
     assert!(text.contains("client-certificate: \"/agent/_temp/mke-bundle-Ab12/cert.pem\""), "{text}");
     assert!(text.contains("client-key: \"/agent/_temp/mke-bundle-Ab12/key.pem\""), "{text}");
-    entries.retain(|(n, _)| n != "kube.yml");
-    entries.push(("kube.yml".into(), b"clusters:\n- cluster:\n    certificate-authority: /etc/shadow\n".to_vec()));
-    assert!(refused(&zip_owned(&entries)).contains("kube.yml refers to '/etc/shadow', which is not in the bundle"));
+    let shadow = "clusters:\n- cluster:\n    certificate-authority: /etc/shadow\n";
+    assert!(refused(&with_kube(shadow)).contains("kube.yml refers to '/etc/shadow', which is not in the bundle"));
 }
 
 #[test]
@@ -348,8 +353,7 @@ fn lie_about_size(zip: &mut [u8], name: &[u8], size: u32) {
 
 #[test]
 fn a_hostile_env_file_fails_naming_the_line() {
-    let mut entries = without(ucp32(), &["env.sh"]);
-    entries.push(("env.sh".into(), b"export DOCKER_TLS_VERIFY=1\nexport DOCKER_HOST=$(touch /tmp/marker)\n".to_vec()));
+    let entries = replacing(&[("env.sh", b"export DOCKER_TLS_VERIFY=1\nexport DOCKER_HOST=$(touch /tmp/marker)\n")]);
     assert_eq!(
         refused(&zip_owned(&entries)),
         "Input 'bundle': refused the client bundle: env.sh line 2 needs a shell to evaluate \
@@ -360,9 +364,7 @@ fn a_hostile_env_file_fails_naming_the_line() {
 #[test]
 fn docker_host_and_compose_tls_version_must_be_what_docker_reads() {
     let with_env = |env: &str| {
-        let mut entries = without(ucp32(), &["env.sh"]);
-        entries.push(("env.sh".into(), env.as_bytes().to_vec()));
-        plan(&request(), &zip_owned(&entries))
+        plan(&request(), &zip_owned(&replacing(&[("env.sh", env.as_bytes())])))
     };
     for host in ["tcp://ucp.example.com:443", "tcp://[fd00::10]:443", "unix:///var/run/docker.sock", "ssh://deploy@ucp"] {
         let planned = with_env(&format!("export DOCKER_HOST='{host}'\nexport COMPOSE_TLS_VERSION=TLSv1_3\n")).unwrap();
@@ -382,9 +384,10 @@ fn docker_host_and_compose_tls_version_must_be_what_docker_reads() {
 #[test]
 fn a_docker_host_from_meta_json_is_checked_too() {
     // Found by the meta_json fuzz target: valid JSON whose docker endpoint is no address.
-    let mut entries = without(ucp32(), &["env.sh", "meta.json"]);
-    entries.push(("env.sh".into(), b"export DOCKER_TLS_VERIFY=1\n".to_vec()));
-    entries.push(("meta.json".into(), br#"{"Endpoints":{"docker":{"Host":"tcp:/https://ucp.example.com:6443"}}}"#.to_vec()));
+    let entries = replacing(&[
+        ("env.sh", b"export DOCKER_TLS_VERIFY=1\n"),
+        ("meta.json", br#"{"Endpoints":{"docker":{"Host":"tcp:/https://ucp.example.com:6443"}}}"#),
+    ]);
     let error = plan(&request(), &zip_owned(&entries)).unwrap_err().to_string();
     assert!(error.contains("its DOCKER_HOST \"tcp:/https://ucp.example.com:6443\" is not a tcp://"), "{error}");
 }
@@ -410,9 +413,7 @@ fn a_folder_a_device_or_a_huge_file_is_refused_before_it_is_read() {
 }
 
 fn with_kube(kube: &str) -> Vec<u8> {
-    let mut entries = without(ucp32(), &["kube.yml"]);
-    entries.push(("kube.yml".into(), kube.as_bytes().to_vec()));
-    zip_owned(&entries)
+    zip_owned(&replacing(&[("kube.yml", kube.as_bytes())]))
 }
 
 #[test]
@@ -508,8 +509,7 @@ proptest! {
     ) {
         let keys = ["certificate-authority", "client-certificate", "client-key"];
         let kube: String = references.iter().zip(keys).map(|(r, k)| format!("    {k}: {r}\n")).collect();
-        let mut entries = without(ucp32(), &["kube.yml"]);
-        entries.push(("kube.yml".into(), format!("clusters:\n- cluster:\n{kube}").into_bytes()));
+        let entries = replacing(&[("kube.yml", format!("clusters:\n- cluster:\n{kube}").as_bytes())]);
         let Ok(plan) = plan(&request(), &zip_owned(&entries)) else { return Ok(()) };
         let text = String::from_utf8(plan.files.iter().find(|f| f.path == "kube.yml").unwrap().contents.clone()).unwrap();
         for line in text.lines().filter(|l| keys.iter().any(|k| l.trim_start().starts_with(k))) {

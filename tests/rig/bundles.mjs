@@ -35,6 +35,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import JSZip from 'jszip';
+import YAML from 'yaml';
 
 export const HOSTILE = [
   'notAZip', 'corrupt', 'zipSlip', 'absolutePath', 'driveLetter', 'symlink', 'zipBomb',
@@ -165,18 +166,9 @@ function envPs1({ generation, dockerHost, kubernetesServer, contextName, user })
   return lines.join('\n');
 }
 
-/** kube.yml as JSON, the way kubectl writes it (`-o json`, four-space indent). */
-function kubeJson({ kubernetesServer, contextName, caPem, certPem, keyPem, referencesFiles }) {
-  const cluster = referencesFiles ? { 'certificate-authority': 'ca.pem' } : { 'certificate-authority-data': b64(caPem) };
-  const user = referencesFiles ? { 'client-certificate': 'cert.pem', 'client-key': 'key.pem' }
-    : { 'client-certificate-data': b64(certPem), 'client-key-data': b64(keyPem) };
-  return `${JSON.stringify({
-    kind: 'Config', apiVersion: 'v1', preferences: {},
-    clusters: [{ name: contextName, cluster: { server: kubernetesServer, ...cluster } }],
-    users: [{ name: contextName, user }],
-    contexts: [{ name: contextName, context: { cluster: contextName, user: contextName } }],
-    'current-context': contextName,
-  }, null, 4)}\n`;
+/** kube.yml as JSON, indented like kubectl's `-o json` (four spaces); keys in kube.yml's order. */
+function kubeJson(facts) {
+  return `${JSON.stringify(YAML.parse(kubeYml(facts)), null, 4)}\n`;
 }
 
 function kubeYml({ kubernetesServer, contextName, caPem, certPem, keyPem, referencesFiles }) {
