@@ -77,11 +77,8 @@ pub fn source(request: SourceRequest) -> Result<Source> {
         .raw("buildArgs")
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .filter_map(|line| match build_arg_line(line) {
-            (name, None) => Some(name.to_string()),
-            (_, Some(_)) => None,
-        })
+        .filter(|l| !l.is_empty() && build_arg_line(l).1.is_none())
+        .map(str::to_string)
         .collect();
     Ok(Source { dockerfile, context, auth_file, environment_build_args })
 }
@@ -344,10 +341,8 @@ fn build_arg_line(line: &str) -> (&str, Option<&str>) {
 fn user_build_args(text: &str, tokens: &Tokens) -> Result<Vec<BuildArg>> {
     let mut args: Vec<BuildArg> = Vec::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let (name, value) = match build_arg_line(line) {
-            (name, Some(value)) => (name, Some(tokens.expand_with_hint("buildArgs", value, BUILD_ARG_LITERALLY)?.text)),
-            (name, None) => (name, None),
-        };
+        let (name, raw) = build_arg_line(line);
+        let value = raw.map(|v| tokens.expand_with_hint("buildArgs", v, BUILD_ARG_LITERALLY).map(|e| e.text)).transpose()?;
         let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
