@@ -12,7 +12,8 @@ use crate::kubeconfig;
 use crate::log_safety::neutralise_logging_commands;
 use serde::{Deserialize, Serialize, Serializer};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Cursor, Read};
+
+mod archive;
 
 pub const MAX_ENTRIES: usize = 256;
 pub const MAX_TOTAL_BYTES: u64 = 32 * 1024 * 1024;
@@ -121,71 +122,70 @@ fn shown(name: &str) -> String {
 
 /// Every entry, inflated under the limits.
 fn read_entries(zip: &[u8]) -> std::result::Result<Vec<Entry>, String> {
-    use zip::result::ZipError;
-    let corrupt = |e: ZipError| match e {
-        ZipError::UnsupportedArchive(_) => format!("it uses a zip feature MKE bundles never use ({e})"),
-        e => format!("it is not a zip file or it is corrupt ({e})"),
-    };
-    let mut archive = zip::ZipArchive::new(Cursor::new(zip)).map_err(corrupt)?;
-    if archive.len() > MAX_ENTRIES {
-        return Err(format!("it has {} entries, more than the {MAX_ENTRIES} a client bundle can have", archive.len()));
+    let members = archive::members(zip)?;
+    if members.len() > MAX_ENTRIES {
+        return Err(format!("it has {} entries, more than the {MAX_ENTRIES} a client bundle can have", members.len()));
     }
     let mut entries = Vec::new();
     let mut total = 0u64;
-    for index in 0..archive.len() {
-        let mut file = archive.by_index_raw(index).map_err(corrupt)?;
-        let name = String::from_utf8_lossy(file.name_raw()).into_owned();
-        let path = entry_path(&name).map_err(|problem| format!("the entry '{}' {problem}", shown(&name)))?;
-        let file_type = file.unix_mode().unwrap_or(0) & 0o170000;
-        if file.is_symlink() || ![0, 0o100000, 0o040000].contains(&file_type) {
-            return Err(format!("the entry '{}' is a symbolic link or special file", shown(&name)));
+    for member in members {
+        let name = String::from_utf8_lossy(member.name).into_owned();
+        let shown = shown(&name);
+        let path = entry_path(&name).map_err(|problem| format!("the entry '{shown}' {problem}"))?;
+        let file_type = member.unix_mode.unwrap_or(0) & 0o170000;
+        if ![0, 0o100000, 0o040000].contains(&file_type) {
+            return Err(format!("the entry '{shown}' is a symbolic link or special file"));
         }
-        let directory = file.is_dir();
-        let ratio_cap = file.compressed_size().max(1).saturating_mul(MAX_RATIO);
-        let total_cap = MAX_TOTAL_BYTES - total;
-        let cap = ratio_cap.min(total_cap);
+        let directory = name.ends_with(['/', '\\']);
         let mut data = Vec::new();
         if !directory {
-            if file.encrypted() {
-                return Err(format!("it uses a zip feature MKE bundles never use (the entry '{}' is encrypted)", shown(&name)));
-            }
-            let deflated = match file.compression() {
-                zip::CompressionMethod::Stored => false,
-                zip::CompressionMethod::Deflated => true,
-                _ => {
-                    return Err(format!("the entry '{}' cannot be inflated (only stored and deflated entries are read)", shown(&name)));
-                }
-            };
-            let expected_crc = file.crc32();
-            // One byte past the cap tells a limit was crossed, whatever the headers claim.
-            let read = if file.size() > cap {
-                Ok(cap as usize + 1)
-            } else if deflated {
-                flate2::read::DeflateDecoder::new(&mut file).take(cap + 1).read_to_end(&mut data)
-            } else {
-                (&mut file).take(cap + 1).read_to_end(&mut data)
-            };
-            let read = read.map_err(|e| format!("the entry '{}' cannot be inflated ({e})", shown(&name)))? as u64;
-            if read <= cap && crc32(&data) != expected_crc {
-                return Err(format!("the entry '{}' is corrupt (its CRC-32 does not match)", shown(&name)));
-            }
-            if read > cap && ratio_cap < total_cap {
-                return Err(format!(
-                    "the entry '{}' inflates more than {MAX_RATIO} times its compressed size (a zip bomb)",
-                    shown(&name)
-                ));
-            }
-            if read > cap {
-                return Err(format!("it inflates to more than {} MiB (a zip bomb)", MAX_TOTAL_BYTES / 1024 / 1024));
-            }
-            total += read;
+            data = inflate(&member, &shown, MAX_TOTAL_BYTES - total)?;
+            total += data.len() as u64;
         }
         entries.push(Entry { path, directory, data });
     }
     Ok(entries)
 }
 
-/// CRC-32 (IEEE) with one 1 KB table: the zip crate's own check brings a 16 KB one into the wasm.
+/// An entry's bytes, stopped as soon as they pass `total_left` or the ratio
+/// limit, whatever its header claims.
+fn inflate(member: &archive::Member, shown: &str, total_left: u64) -> std::result::Result<Vec<u8>, String> {
+    if member.encrypted {
+        return Err(format!("it uses a zip feature MKE bundles never use (the entry '{shown}' is encrypted)"));
+    }
+    let compressed = member.compressed.len() as u64;
+    let ratio_cap = compressed.max(1).saturating_mul(MAX_RATIO);
+    let cap = ratio_cap.min(total_left);
+    let over_cap = || {
+        if ratio_cap < total_left {
+            format!("the entry '{shown}' inflates more than {MAX_RATIO} times its compressed size (a zip bomb)")
+        } else {
+            format!("it inflates to more than {} MiB (a zip bomb)", MAX_TOTAL_BYTES / 1024 / 1024)
+        }
+    };
+    const STORED: u16 = 0;
+    const DEFLATED: u16 = 8;
+    if member.size > cap || (member.method == STORED && compressed > cap) {
+        return Err(over_cap());
+    }
+    let data = match member.method {
+        STORED => member.compressed.to_vec(),
+        DEFLATED => miniz_oxide::inflate::decompress_to_vec_with_limit(member.compressed, cap as usize).map_err(|e| match e.status {
+            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => over_cap(),
+            _ => format!("the entry '{shown}' cannot be inflated ({e})"),
+        })?,
+        _ => return Err(format!("the entry '{shown}' cannot be inflated (only stored and deflated entries are read)")),
+    };
+    if data.len() as u64 != member.size {
+        return Err(format!("the entry '{shown}' is corrupt (it inflates to {} bytes, its header says {})", data.len(), member.size));
+    }
+    if crc32(&data) != member.crc32 {
+        return Err(format!("the entry '{shown}' is corrupt (its CRC-32 does not match)"));
+    }
+    Ok(data)
+}
+
+/// CRC-32 (IEEE) with one 1 KB table rather than the 16 KB of a sliced one: bundles are small.
 fn crc32(data: &[u8]) -> u32 {
     const TABLE: [u32; 256] = {
         let mut table = [0u32; 256];

@@ -1,7 +1,7 @@
 use super::*;
 use crate::certificate::tests::CERT;
 use proptest::prelude::*;
-use std::io::Write;
+use std::io::{Cursor, Write};
 use zip::write::{SimpleFileOptions, ZipWriter};
 use zip::CompressionMethod;
 
@@ -271,12 +271,40 @@ fn refuses_unusual_compression() {
     zip[local + 8] = 12;
     let refusal = refused(&zip);
     assert!(refusal.contains("the entry 'env.sh' cannot be inflated (only stored and deflated entries are read)"), "{refusal}");
+
+    // A deflate stream whose first block has the reserved type 3.
+    let mut zip = zip_of(&[("env.sh", ENV_SH.as_bytes()), ("cert.pem", CERT.as_bytes())]);
+    let local = first_headers(&zip).0;
+    let data = local + 30 + usize::from(zip[local + 26]) + usize::from(zip[local + 28]);
+    zip[data] = 0b111;
+    let refusal = refused(&zip);
+    assert!(refusal.contains("the entry 'env.sh' cannot be inflated (Invalid input data)"), "{refusal}");
 }
 
 /// The zip's first local header and its central header, to tamper with.
 fn first_headers(zip: &[u8]) -> (usize, usize) {
-    let end = (0..zip.len() - 3).rev().find(|&i| zip[i..i + 4] == [0x50, 0x4b, 0x05, 0x06]).unwrap();
-    (0, u32::from_le_bytes(zip[end + 16..end + 20].try_into().unwrap()) as usize)
+    let (_, central, local) = headers(zip)[0];
+    (local, central)
+}
+
+/// Where the end of central directory record is.
+fn end_record(zip: &[u8]) -> usize {
+    (0..zip.len() - 3).rev().find(|&i| zip[i..i + 4] == [0x50, 0x4b, 0x05, 0x06]).unwrap()
+}
+
+/// Each entry's name with the offsets of its central and local headers.
+fn headers(zip: &[u8]) -> Vec<(Vec<u8>, usize, usize)> {
+    let end = end_record(zip);
+    let u16_at = |i: usize| u16::from_le_bytes([zip[i], zip[i + 1]]) as usize;
+    let u32_at = |i: usize| u32::from_le_bytes(zip[i..i + 4].try_into().unwrap()) as usize;
+    let mut central = u32_at(end + 16);
+    let mut found = Vec::new();
+    for _ in 0..u16_at(end + 10) {
+        let name_len = u16_at(central + 28);
+        found.push((zip[central + 46..central + 46 + name_len].to_vec(), central, u32_at(central + 42)));
+        central += 46 + name_len + u16_at(central + 30) + u16_at(central + 32);
+    }
+    found
 }
 
 #[test]
@@ -336,18 +364,93 @@ fn counts_what_inflates_not_what_headers_say() {
 
 /// Sets the uncompressed size of entry `name` in its local and central headers.
 fn lie_about_size(zip: &mut [u8], name: &[u8], size: u32) {
-    let end = (0..zip.len() - 3).rev().find(|&i| zip[i..i + 4] == [0x50, 0x4b, 0x05, 0x06]).unwrap();
-    let u16_at = |z: &[u8], i: usize| u16::from_le_bytes([z[i], z[i + 1]]) as usize;
-    let u32_at = |z: &[u8], i: usize| u32::from_le_bytes([z[i], z[i + 1], z[i + 2], z[i + 3]]) as usize;
-    let mut entry = u32_at(zip, end + 16);
-    for _ in 0..u16_at(zip, end + 10) {
-        let name_len = u16_at(zip, entry + 28);
-        if &zip[entry + 46..entry + 46 + name_len] == name {
-            zip[entry + 24..entry + 28].copy_from_slice(&size.to_le_bytes());
-            let local = u32_at(zip, entry + 42);
-            zip[local + 22..local + 26].copy_from_slice(&size.to_le_bytes());
+    for (_, central, local) in headers(zip).into_iter().filter(|(n, _, _)| n == name) {
+        zip[central + 24..central + 28].copy_from_slice(&size.to_le_bytes());
+        zip[local + 22..local + 26].copy_from_slice(&size.to_le_bytes());
+    }
+}
+
+/// The ucp32 bundle's files written with these options (and a comment, as
+/// some zip tools add), by a seekable or a streaming writer.
+fn ucp32_written(options: SimpleFileOptions, streaming: bool) -> Vec<u8> {
+    fn write<W: Write + std::io::Seek>(mut writer: ZipWriter<W>, options: SimpleFileOptions) -> W {
+        for (name, data) in ucp32().iter().filter(|(n, _)| !n.ends_with('/')) {
+            writer.start_file(name.as_str(), options).unwrap();
+            writer.write_all(data).unwrap();
         }
-        entry += 46 + name_len + u16_at(zip, entry + 30) + u16_at(zip, entry + 32);
+        writer.set_comment("made by a zip tool").unwrap();
+        writer.finish().unwrap()
+    }
+    if streaming {
+        let mut bytes = Vec::new();
+        write(ZipWriter::new_stream(&mut bytes), options);
+        bytes
+    } else {
+        write(ZipWriter::new(Cursor::new(Vec::new())), options).into_inner()
+    }
+}
+
+#[test]
+fn reads_zip64_streamed_and_windows_made_archives() {
+    let deflated = SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
+    let expected = plan(&request(), &ucp32_written(deflated, false)).unwrap().files;
+    assert_eq!(expected.len(), 11);
+    for (what, options, streaming) in [
+        ("zip64 sizes", deflated.large_file(true), false),
+        ("data descriptors", deflated, true),
+        ("stored entries", SimpleFileOptions::default().compression_method(CompressionMethod::Stored), false),
+    ] {
+        let zip = ucp32_written(options, streaming);
+        assert_eq!(plan(&request(), &zip).unwrap().files, expected, "{what}");
+    }
+    // A zip64 end of central directory (as tools write past 65535 entries or 4 GiB).
+    let zip = ucp32_written(deflated, false);
+    let end = end_record(&zip);
+    let at = |i: usize| u64::from(u32::from_le_bytes(zip[end + i..end + i + 4].try_into().unwrap()));
+    let (entries, size, offset) = (u64::from(u16::from_le_bytes([zip[end + 10], zip[end + 11]])), at(12), at(16));
+    let mut zip64 = zip[..end].to_vec();
+    zip64.extend(b"PK\x06\x06".iter().chain(&44u64.to_le_bytes()).chain(&[45, 3, 45, 0]).chain(&[0; 8]));
+    for value in [entries, entries, size, offset] {
+        zip64.extend(value.to_le_bytes());
+    }
+    zip64.extend(b"PK\x06\x07".iter().chain(&[0; 4]).chain(&(end as u64).to_le_bytes()).chain(&1u32.to_le_bytes()));
+    zip64.extend(b"PK\x05\x06".iter().chain(&[0; 4]).chain(&[0xFF; 12]).chain(&[0; 2]));
+    assert_eq!(plan(&request(), &zip64).unwrap().files, expected);
+
+    // Made on Windows: DOS attributes, no Unix mode.
+    let mut zip = ucp32_written(deflated, false);
+    for (_, central, _) in headers(&zip) {
+        zip[central + 5] = 0;
+        zip[central + 38..central + 42].copy_from_slice(&0x20u32.to_le_bytes());
+    }
+    assert_eq!(plan(&request(), &zip).unwrap().files, expected);
+}
+
+#[test]
+fn refuses_archives_whose_headers_lie() {
+    let zip = ucp32_written(SimpleFileOptions::default().compression_method(CompressionMethod::Stored), false);
+    let end = end_record(&zip);
+    let tampered = |at: usize, bytes: &[u8]| {
+        let mut copy = zip.clone();
+        copy[at..at + bytes.len()].copy_from_slice(bytes);
+        refused(&copy)
+    };
+    let (_, central, local) = headers(&zip)[0];
+    let size_lie = format!("the entry 'ca.pem' is corrupt (it inflates to {} bytes, its header says 1000)", CERT.len());
+    for (problem, refusal) in [
+        ("it spans several disks", tampered(end + 4, &[1, 0])),
+        ("the central directory is outside the file", tampered(end + 16, &0x7FFF_0000u32.to_le_bytes())),
+        ("the central directory is shorter than its entry count", tampered(end + 8, &[200, 0, 200, 0])),
+        ("a zip64 end of central directory is missing", tampered(end + 8, &[0xFF; 4])),
+        ("a central directory entry has a bad signature", tampered(central, b"PK\x05\x05")),
+        ("an entry's local header is missing", tampered(local, b"PK\x05\x05")),
+        ("an entry's local header is missing", tampered(central + 42, &0x7FFF_0000u32.to_le_bytes())),
+        ("an entry's zip64 sizes are missing", tampered(central + 20, &u32::MAX.to_le_bytes())),
+        ("an entry is cut short", tampered(central + 20, &(zip.len() as u32).to_le_bytes())),
+        (size_lie.as_str(), tampered(central + 24, &1000u32.to_le_bytes())),
+        ("no end of central directory record", tampered(end + 20, &[1, 0])),
+    ] {
+        assert!(refusal.contains(problem), "{problem}: {refusal}");
     }
 }
 
