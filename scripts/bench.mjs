@@ -73,7 +73,7 @@ const scenarios = {
   'MkeHelmDeploy (helm stub, bundle)': ['MkeHelmDeploy', {
     bundle: bundle.zip, releaseName: 'web', chart: './chart', imageTag: '{{sha}}',
   }],
-  // Without a bundle the bundle core is never loaded.
+  // Without a bundle nothing is extracted.
   'MkeHelmDeploy (helm stub, kubeconfig)': ['MkeHelmDeploy', {
     kubeconfig, releaseName: 'web', chart: './chart', imageTag: '{{sha}}',
   }],

@@ -115,17 +115,13 @@ async function bundleTasks() {
       define: { 'import.meta.url': 'undefined' },
       metafile: true,
       absWorkingDir: root,
-      // ../../build/wasm/mke_tasks.js (runtime.mjs) is the task's own core; any other
-      // ../../build/wasm/<core>.js is that core (MkeHelmDeploy imports the bundle core
-      // only when it has a bundle to read). Both come from this build (MKE_BUILD_DIR).
+      // ../../build/wasm/mke_tasks.js (runtime.mjs) is the task's own core, from this build (MKE_BUILD_DIR).
       plugins: [{
         name: 'task-wasm-glue',
         setup(build) {
-          build.onResolve({ filter: /\/build\/wasm\/\w+\.js$/ }, (args) => {
-            const wanted = path.basename(args.path, '.js');
-            const core = wanted === CRATE ? coreName(name) : wanted;
-            return { path: path.join(wasmOutDir, core, `${core}.js`) };
-          });
+          build.onResolve({ filter: /\/build\/wasm\/mke_tasks\.js$/ }, () => ({
+            path: path.join(wasmOutDir, coreName(name), `${coreName(name)}.js`),
+          }));
         },
       }],
     });

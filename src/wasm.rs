@@ -48,7 +48,7 @@ pub fn helm_outcome(request: JsValue) -> std::result::Result<JsValue, JsError> {
 
 /// Whether a post-job step may delete `candidate`: only strictly inside the
 /// agent's temp directory (both real paths, resolved by the shim).
-#[cfg(any(feature = "mke-client-bundle", feature = "mke-helm-deploy"))]
+#[cfg(feature = "client-bundle")]
 #[wasm_bindgen(js_name = removableInsideTemp)]
 pub fn removable_inside_temp(temp_directory: &str, candidate: &str) -> bool {
     crate::temp_paths::removable_inside(temp_directory, candidate)
@@ -82,13 +82,13 @@ pub fn msr_login_post_job(request: JsValue) -> std::result::Result<JsValue, JsEr
 
 // Client bundles (MkeClientBundle, MkeHelmDeploy): the file's stat is judged
 // before the shim reads it; then the zip bytes come beside the request.
-#[cfg(feature = "mke-client-bundle")]
+#[cfg(feature = "client-bundle")]
 #[wasm_bindgen(js_name = admitBundle)]
 pub fn admit_bundle(request: JsValue) -> std::result::Result<JsValue, JsError> {
     call(request, |r: crate::bundle::BundleRequest| crate::bundle::admit(&r))
 }
 
-#[cfg(feature = "mke-client-bundle")]
+#[cfg(feature = "client-bundle")]
 #[wasm_bindgen(js_name = planBundle)]
 pub fn plan_bundle(request: JsValue, zip: &[u8]) -> std::result::Result<JsValue, JsError> {
     call(request, |r: crate::bundle::BundleRequest| crate::bundle::plan(&r, zip))

@@ -254,29 +254,6 @@ for (const upgradeCode of [0, 1]) {
   });
 }
 
-test('the client-bundle core is compiled only when the step is given a bundle', async (t) => {
-  if (!requireTool(t, 'openssl')) return;
-  const { job, kubeconfig, env } = setUp(t, 3);
-  // Preloaded into the task's node: records each .wasm the process reads.
-  const reads = path.join(job.root, 'wasm-reads.txt');
-  const hook = path.join(job.root, 'record-wasm-reads.cjs');
-  fs.writeFileSync(hook, `const fs = require('fs'); const read = fs.readFileSync;
-fs.readFileSync = function (file, ...rest) {
-  if (String(file).endsWith('.wasm')) fs.appendFileSync(${JSON.stringify(reads)}, require('path').basename(String(file)) + '\\n');
-  return read.call(this, file, ...rest);
-};\n`);
-  const traced = { ...env, NODE_OPTIONS: `--require ${hook}` };
-  const wasmRead = async (inputs) => {
-    fs.rmSync(reads, { force: true });
-    const report = await job.step('MkeHelmDeploy', { env: traced, inputs: { ...BASE_INPUTS, ...inputs } });
-    assert.equal(report.result, 'Succeeded', report.message);
-    return fs.readFileSync(reads, 'utf8').trim().split('\n');
-  };
-  assert.deepEqual(await wasmRead({ kubeconfig }), ['mke_helm_deploy_bg.wasm']);
-  const bundle = await makeBundle(path.join(job.root, 'bundle-src'));
-  assert.deepEqual(await wasmRead({ bundle: bundle.zip }), ['mke_helm_deploy_bg.wasm', 'mke_client_bundle_bg.wasm']);
-});
-
 test('a hostile bundle fails the step before helm deploys anything, leaving nothing behind', async (t) => {
   if (!requireTool(t, 'openssl')) return;
   const { job, helm, env } = setUp(t, 3);

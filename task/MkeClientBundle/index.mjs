@@ -10,7 +10,7 @@ const BUNDLE_DIRECTORY = 'MkeClientBundle.bundleDirectory';
 async function main(workspace) {
   const settings = core.mkeClientBundleSettings(readInputs());
   // Kept after the step: later steps use it; the post-job step removes it.
-  const bundle = await extractBundle(workspace, settings.bundle, {
+  const bundle = extractBundle(workspace, settings.bundle, {
     keep: true, inputName: 'bundle', expiryWarningDays: settings.expiryWarningDays,
   });
   tl.setTaskVariable(BUNDLE_DIRECTORY, bundle.directory);

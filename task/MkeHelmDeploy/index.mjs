@@ -33,7 +33,7 @@ async function main(workspace) {
 
   let kubeconfig = credentialsPath;
   if (source === 'bundle') {
-    const bundle = await extractBundle(workspace, credentialsPath, { keep: false, inputName: 'bundle' });
+    const bundle = extractBundle(workspace, credentialsPath, { keep: false, inputName: 'bundle' });
     tl.setTaskVariable(BUNDLE_DIRECTORY, bundle.directory);
     kubeconfig = bundle.kubeconfig;
   }

@@ -1,7 +1,7 @@
 // The one place a task shim unpacks an MKE client bundle (MkeClientBundle and
 // MkeHelmDeploy both call it).
 //
-// await extractBundle(workspace, zipPath, { keep, inputName, expiryWarningDays })
+// extractBundle(workspace, zipPath, { keep, inputName, expiryWarningDays })
 //   zipPath            the bundle zip (a filePath input; null when the input is empty)
 //   keep               keep the directory after a successful step (MkeClientBundle: its
 //                      post-job step removes it); otherwise the workspace removes it when
@@ -26,10 +26,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { agentTempDirectory, core, log, registerSecret, tl } from './runtime.mjs';
 
-export async function extractBundle(workspace, zipPath, { keep = false, inputName = 'bundle', expiryWarningDays = 14 } = {}) {
+export function extractBundle(workspace, zipPath, { keep = false, inputName = 'bundle', expiryWarningDays = 14 } = {}) {
   const cannotRead = (error) => new Error(`Input '${inputName}': cannot read ${zipPath} (${error.code || error.message}).`);
-  // Loaded on first use: MkeHelmDeploy compiles the bundle core only when it has a bundle.
-  const { admitBundle, planBundle } = await import('../../build/wasm/mke_client_bundle.js');
   const request = {
     inputName, directory: '', expiryWarningDays, nowEpochSeconds: Math.floor(Date.now() / 1000),
     given: Boolean(zipPath), size: 0, regularFile: false,
@@ -44,7 +42,7 @@ export async function extractBundle(workspace, zipPath, { keep = false, inputNam
     }
   }
   // The core judges the stat first: a folder, a device or a huge file is never read.
-  admitBundle(request); // also refuses an empty input
+  core.admitBundle(request); // also refuses an empty input
   let zip;
   try {
     zip = fs.readFileSync(zipPath);
@@ -52,7 +50,7 @@ export async function extractBundle(workspace, zipPath, { keep = false, inputNam
     throw cannotRead(error);
   }
   const directory = workspace.directory('mke-bundle', { keep });
-  const plan = planBundle({ ...request, directory }, zip);
+  const plan = core.planBundle({ ...request, directory }, zip);
   for (const secret of plan.secrets) registerSecret(secret);
   const writing = (entry, write) => {
     try {
