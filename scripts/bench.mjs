@@ -87,11 +87,10 @@ await esbuild.build({
   outfile: taskLibAlone, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, logLevel: 'warning',
 });
 const FLOOR = 'node -e 0 (floor)';
-const TASK_LIB = 'task-lib alone (bundled)';
 const commands = {
   // The same environment as the tasks: Node's start-up depends on it (NODE_EXTRA_CA_CERTS alone costs ~40 ms).
   [FLOOR]: { argv: [process.execPath, '-e', '0'], env: job.environment('MsrLogin', {}) },
-  [TASK_LIB]: { argv: [process.execPath, taskLibAlone], env: job.environment('MsrLogin', { inputs: scenarios['MsrLogin (no verification)'][1] }) },
+  'task-lib alone (bundled)': { argv: [process.execPath, taskLibAlone], env: job.environment('MsrLogin', { inputs: scenarios['MsrLogin (no verification)'][1] }) },
 };
 for (const [label, [task, inputs]] of Object.entries(scenarios)) {
   commands[label] = {
@@ -103,10 +102,10 @@ for (const [label, [task, inputs]] of Object.entries(scenarios)) {
 const samples = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
 // Interleaved: each round runs every command once, so drift hits all alike.
 for (let round = 0; round < runs + 2; round++) {
-  for (const [label, { argv, env }] of Object.entries(commands)) {
+  for (const [label, { argv, env, task }] of Object.entries(commands)) {
     const { ms, result } = timeSpawn(argv, { env, cwd: job.sourcesDirectory });
     const out = result.stdout.toString();
-    if (label !== FLOOR && label !== TASK_LIB && !out.includes('task.complete result=Succeeded')) {
+    if (task && !out.includes('task.complete result=Succeeded')) {
       throw new Error(`${label} did not succeed:\n${out}\n${result.stderr}`);
     }
     if (round >= 2) samples[label].push(ms); // the first rounds warm the file cache
