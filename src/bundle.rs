@@ -137,11 +137,8 @@ fn read_entries(zip: &[u8]) -> std::result::Result<Vec<Entry>, String> {
             return Err(format!("the entry '{shown}' is a symbolic link or special file"));
         }
         let directory = name.ends_with(['/', '\\']);
-        let mut data = Vec::new();
-        if !directory {
-            data = inflate(&member, &shown, MAX_TOTAL_BYTES - total)?;
-            total += data.len() as u64;
-        }
+        let data = if directory { Vec::new() } else { inflate(&member, &shown, MAX_TOTAL_BYTES - total)? };
+        total += data.len() as u64;
         entries.push(Entry { path, directory, data });
     }
     Ok(entries)

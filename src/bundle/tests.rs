@@ -266,7 +266,7 @@ fn refuses_hostile_archives_before_planning_anything() {
 fn refuses_unusual_compression() {
     let mut zip = zip_of(&[("env.sh", ENV_SH.as_bytes()), ("cert.pem", CERT.as_bytes())]);
     // Compression method 12 (bzip2) in the first local and central headers.
-    let (local, central) = first_headers(&zip);
+    let (_, central, local) = headers(&zip)[0];
     zip[central + 10] = 12;
     zip[local + 8] = 12;
     let refusal = refused(&zip);
@@ -274,17 +274,11 @@ fn refuses_unusual_compression() {
 
     // A deflate stream whose first block has the reserved type 3.
     let mut zip = zip_of(&[("env.sh", ENV_SH.as_bytes()), ("cert.pem", CERT.as_bytes())]);
-    let local = first_headers(&zip).0;
+    let (_, _, local) = headers(&zip)[0];
     let data = local + 30 + usize::from(zip[local + 26]) + usize::from(zip[local + 28]);
     zip[data] = 0b111;
     let refusal = refused(&zip);
     assert!(refusal.contains("the entry 'env.sh' cannot be inflated (Invalid input data)"), "{refusal}");
-}
-
-/// The zip's first local header and its central header, to tamper with.
-fn first_headers(zip: &[u8]) -> (usize, usize) {
-    let (_, central, local) = headers(zip)[0];
-    (local, central)
 }
 
 /// Where the end of central directory record is.
@@ -292,7 +286,7 @@ fn end_record(zip: &[u8]) -> usize {
     (0..zip.len() - 3).rev().find(|&i| zip[i..i + 4] == [0x50, 0x4b, 0x05, 0x06]).unwrap()
 }
 
-/// Each entry's name with the offsets of its central and local headers.
+/// Each entry's name with the offsets of its central and local headers, to tamper with.
 fn headers(zip: &[u8]) -> Vec<(Vec<u8>, usize, usize)> {
     let end = end_record(zip);
     let u16_at = |i: usize| u16::from_le_bytes([zip[i], zip[i + 1]]) as usize;
@@ -310,7 +304,7 @@ fn headers(zip: &[u8]) -> Vec<(Vec<u8>, usize, usize)> {
 #[test]
 fn refuses_an_entry_whose_checksum_does_not_match() {
     let mut zip = zip_of(&[("env.sh", ENV_SH.as_bytes()), ("cert.pem", CERT.as_bytes())]);
-    let (local, central) = first_headers(&zip);
+    let (_, central, local) = headers(&zip)[0];
     zip[local + 14] ^= 1;
     zip[central + 16] ^= 1;
     assert!(refused(&zip).contains("the entry 'env.sh' is corrupt (its CRC-32 does not match)"), "{}", refused(&zip));
@@ -319,7 +313,7 @@ fn refuses_an_entry_whose_checksum_does_not_match() {
 #[test]
 fn refuses_encrypted_entries() {
     let mut zip = zip_of(&[("env.sh", ENV_SH.as_bytes()), ("cert.pem", CERT.as_bytes())]);
-    let (local, central) = first_headers(&zip);
+    let (_, central, local) = headers(&zip)[0];
     zip[local + 6] |= 1;
     zip[central + 8] |= 1;
     assert!(refused(&zip).contains("it uses a zip feature MKE bundles never use (the entry 'env.sh' is encrypted)"), "{}", refused(&zip));
